@@ -1,0 +1,247 @@
+/* kumi: a WebAssembly runtime. The public embedding API.
+ *
+ * Ownership: every *_new has a matching *_free. Objects made in a store
+ * (instances, functions, memories, tables, globals) live as long as the
+ * store and are freed with it. A module is reference-counted internally:
+ * kumi_module_free may be called while instances made from it live.
+ * Errors are values: functions that can fail return a kumi_error * (NULL on
+ * success) or take a kumi_error **; the caller frees it with kumi_error_free.
+ * Nothing here is thread-safe; separate engines are fully independent. */
+#ifndef KUMI_H
+#define KUMI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- allocation: the one hook ------------------------------------------
+ * realloc(ud, p, old_size, new_size): new_size == 0 frees p and returns
+ * NULL; p == NULL allocates. Returns NULL on failure. */
+typedef struct kumi_allocator {
+  void *(*realloc)(void *ud, void *p, size_t old_size, size_t new_size);
+  void *ud;
+} kumi_allocator;
+
+/* ---- errors -------------------------------------------------------------- */
+typedef enum kumi_error_kind {
+  KUMI_ERR_MALFORMED = 1, /* the bytes do not decode */
+  KUMI_ERR_INVALID,       /* decodes, but fails validation */
+  KUMI_ERR_LINK,          /* an import is missing or has the wrong type */
+  KUMI_ERR_TRAP,          /* wasm trapped; see kumi_error_trap_code */
+  KUMI_ERR_EXIT,          /* the guest asked to exit; see kumi_error_exit_code */
+  KUMI_ERR_IO,            /* a file could not be read or written */
+  KUMI_ERR_OOM,           /* out of memory */
+  KUMI_ERR_ARG,           /* the embedder passed a bad argument */
+  KUMI_ERR_LIMIT,         /* a configured resource limit was exceeded */
+} kumi_error_kind;
+
+typedef enum kumi_trap_code {
+  KUMI_TRAP_NONE = 0,
+  KUMI_TRAP_UNREACHABLE,         /* "unreachable" */
+  KUMI_TRAP_INT_DIV_ZERO,        /* "integer divide by zero" */
+  KUMI_TRAP_INT_OVERFLOW,        /* "integer overflow" */
+  KUMI_TRAP_INVALID_CONVERSION,  /* "invalid conversion to integer" */
+  KUMI_TRAP_OOB_MEMORY,          /* "out of bounds memory access" */
+  KUMI_TRAP_OOB_TABLE,           /* "out of bounds table access" */
+  KUMI_TRAP_INDIRECT_MISMATCH,   /* "indirect call type mismatch" */
+  KUMI_TRAP_UNINIT_ELEMENT,      /* "uninitialized element" */
+  KUMI_TRAP_NULL_REFERENCE,      /* "null reference" (call_ref etc.) */
+  KUMI_TRAP_STACK_EXHAUSTED,     /* "call stack exhausted" */
+  KUMI_TRAP_HOST,                /* a host function failed */
+  KUMI_TRAP_INTERRUPTED,         /* fuel or the interrupt callback */
+} kumi_trap_code;
+
+typedef struct kumi_error kumi_error;
+kumi_error_kind kumi_error_kind_of(const kumi_error *e);
+const char *kumi_error_message(const kumi_error *e);
+/* Byte offset in the input the error refers to, or KUMI_NO_OFFSET. */
+#define KUMI_NO_OFFSET UINT64_MAX
+uint64_t kumi_error_offset(const kumi_error *e);
+kumi_trap_code kumi_error_trap_code(const kumi_error *e);
+const char *kumi_trap_message(kumi_trap_code code);
+int kumi_error_exit_code(const kumi_error *e);
+/* Wasm backtrace of a trap, innermost frame first. name may be NULL when the
+ * module has no name for the function. */
+typedef struct kumi_frame {
+  uint32_t func_index; /* in its module's function index space */
+  uint32_t offset;     /* byte offset of the instruction in the module */
+  const char *name;    /* from the name section, or NULL */
+  const char *module;  /* the module's name (name section), or NULL */
+} kumi_frame;
+size_t kumi_error_frame_count(const kumi_error *e);
+const kumi_frame *kumi_error_frame(const kumi_error *e, size_t i);
+/* Writes "message" and, for traps, the backtrace, one frame per line. */
+void kumi_error_print(const kumi_error *e, void *file /* FILE * */);
+void kumi_error_free(kumi_error *e);
+
+/* ---- values -------------------------------------------------------------- */
+typedef enum kumi_valkind {
+  KUMI_I32 = 0,
+  KUMI_I64,
+  KUMI_F32,
+  KUMI_F64,
+  KUMI_V128,
+  KUMI_FUNCREF,
+  KUMI_EXTERNREF,
+} kumi_valkind;
+
+typedef struct kumi_func kumi_func;
+typedef struct kumi_memory kumi_memory;
+typedef struct kumi_table kumi_table;
+typedef struct kumi_global kumi_global;
+
+/* A core value. Floats are kept bit-exact (NaN payloads survive).
+ * funcref: NULL is ref.null. externref: NULL is ref.null; any other pointer
+ * is an opaque host reference that wasm can pass around but not look into. */
+typedef struct kumi_val {
+  kumi_valkind kind;
+  union {
+    int32_t i32;
+    int64_t i64;
+    uint32_t f32_bits;
+    uint64_t f64_bits;
+    uint8_t v128[16];
+    kumi_func *funcref;
+    void *externref;
+  } of;
+} kumi_val;
+
+static inline kumi_val kumi_val_i32(int32_t v) { kumi_val r; r.kind = KUMI_I32; r.of.i64 = 0; r.of.i32 = v; return r; }
+static inline kumi_val kumi_val_i64(int64_t v) { kumi_val r; r.kind = KUMI_I64; r.of.i64 = v; return r; }
+
+typedef struct kumi_functype {
+  uint32_t nparams, nresults;
+  const kumi_valkind *params, *results;
+} kumi_functype;
+
+/* ---- engine and modules -------------------------------------------------- */
+typedef struct kumi_config {
+  const kumi_allocator *allocator; /* NULL: malloc/free */
+} kumi_config;
+
+typedef struct kumi_engine kumi_engine;
+typedef struct kumi_module kumi_module;
+
+kumi_engine *kumi_engine_new(const kumi_config *config); /* config may be NULL */
+void kumi_engine_free(kumi_engine *engine);
+
+/* Decodes, validates and prepares a core module. The bytes are copied. */
+kumi_module *kumi_module_new(kumi_engine *engine, const uint8_t *bytes, size_t len, kumi_error **error);
+/* Decodes and validates only. NULL when valid. */
+kumi_error *kumi_module_validate(kumi_engine *engine, const uint8_t *bytes, size_t len);
+void kumi_module_free(kumi_module *module);
+
+typedef enum kumi_externkind {
+  KUMI_EXTERN_FUNC = 0,
+  KUMI_EXTERN_TABLE = 1,
+  KUMI_EXTERN_MEMORY = 2,
+  KUMI_EXTERN_GLOBAL = 3,
+} kumi_externkind;
+
+typedef struct kumi_import_desc {
+  const char *module, *name; /* NUL-terminated copies; names may hold NUL, see *_len */
+  size_t module_len, name_len;
+  kumi_externkind kind;
+} kumi_import_desc;
+typedef struct kumi_export_desc {
+  const char *name;
+  size_t name_len;
+  kumi_externkind kind;
+} kumi_export_desc;
+size_t kumi_module_import_count(const kumi_module *m);
+void kumi_module_import(const kumi_module *m, size_t i, kumi_import_desc *out);
+size_t kumi_module_export_count(const kumi_module *m);
+void kumi_module_export(const kumi_module *m, size_t i, kumi_export_desc *out);
+/* The type of an exported function, or NULL if there is no such function. */
+const kumi_functype *kumi_module_export_functype(const kumi_module *m, const char *name);
+
+/* ---- stores --------------------------------------------------------------- */
+typedef struct kumi_limits {
+  uint32_t max_memory_pages; /* per memory, 64 KiB pages; 0: 65536 */
+  uint32_t max_table_elems;  /* per table; 0: 10,000,000 */
+  uint32_t max_call_depth;   /* wasm frames; 0: 10,000 */
+  uint32_t max_stack_slots;  /* 8-byte value slots for all frames; 0: 1M */
+} kumi_limits;
+
+typedef struct kumi_store kumi_store;
+typedef struct kumi_instance kumi_instance;
+
+kumi_store *kumi_store_new(kumi_engine *engine, const kumi_limits *limits); /* limits may be NULL */
+void kumi_store_free(kumi_store *store);
+
+/* ---- externs ------------------------------------------------------------- */
+typedef struct kumi_extern {
+  kumi_externkind kind;
+  union {
+    kumi_func *func;
+    kumi_table *table;
+    kumi_memory *memory;
+    kumi_global *global;
+  } of;
+} kumi_extern;
+
+/* Host functions. The caller gives access to the calling instance, e.g. its
+ * exported memory. Return NULL on success, or an error: a trap of kind
+ * KUMI_TRAP_HOST (make one with kumi_error_new) or an exit request. */
+typedef struct kumi_caller kumi_caller;
+typedef kumi_error *(*kumi_host_fn)(kumi_caller *caller, void *env, const kumi_val *args, kumi_val *results);
+kumi_memory *kumi_caller_memory(kumi_caller *caller, const char *export_name); /* NULL if none */
+kumi_store *kumi_caller_store(kumi_caller *caller);
+kumi_error *kumi_error_new(kumi_store *store, kumi_error_kind kind, const char *message);
+kumi_error *kumi_error_new_exit(kumi_store *store, int code);
+
+/* type is copied. env is passed back to fn. */
+kumi_func *kumi_func_new(kumi_store *store, const kumi_functype *type, kumi_host_fn fn, void *env);
+const kumi_functype *kumi_func_type(const kumi_func *f);
+/* Calls f. args and results must match its type in number and kind. A trap
+ * returns an error of kind KUMI_ERR_TRAP with a backtrace; the store stays
+ * usable afterwards. */
+kumi_error *kumi_func_call(kumi_store *store, kumi_func *f, const kumi_val *args, size_t nargs, kumi_val *results,
+                           size_t nresults);
+
+kumi_memory *kumi_memory_new(kumi_store *store, uint32_t min_pages, uint32_t max_pages, bool has_max, kumi_error **error);
+uint8_t *kumi_memory_data(kumi_memory *m); /* may move after a grow */
+size_t kumi_memory_size(const kumi_memory *m); /* bytes */
+/* Grows by delta pages; returns the old size in pages, or -1 on failure. */
+int64_t kumi_memory_grow(kumi_memory *m, uint32_t delta);
+/* Bounds-checked copies; an out-of-range access returns a trap error. */
+kumi_error *kumi_memory_read(kumi_memory *m, uint64_t offset, void *buf, size_t len);
+kumi_error *kumi_memory_write(kumi_memory *m, uint64_t offset, const void *buf, size_t len);
+
+kumi_table *kumi_table_new(kumi_store *store, kumi_valkind elem, uint32_t min, uint32_t max, bool has_max, kumi_val init,
+                           kumi_error **error);
+uint32_t kumi_table_size(const kumi_table *t);
+bool kumi_table_get(const kumi_table *t, uint32_t i, kumi_val *out);
+bool kumi_table_set(kumi_table *t, uint32_t i, kumi_val v);
+int64_t kumi_table_grow(kumi_table *t, uint32_t delta, kumi_val init);
+
+kumi_global *kumi_global_new(kumi_store *store, kumi_val init, bool mutable_, kumi_error **error);
+kumi_val kumi_global_get(const kumi_global *g);
+kumi_error *kumi_global_set(kumi_global *g, kumi_val v); /* fails if immutable or kind differs */
+
+/* ---- linking and instances ------------------------------------------------
+ * A linker maps (module, name) to externs of one store. */
+typedef struct kumi_linker kumi_linker;
+kumi_linker *kumi_linker_new(kumi_store *store);
+void kumi_linker_free(kumi_linker *l);
+kumi_error *kumi_linker_define(kumi_linker *l, const char *module, const char *name, kumi_extern ext);
+kumi_error *kumi_linker_define_func(kumi_linker *l, const char *module, const char *name, const kumi_functype *type,
+                                    kumi_host_fn fn, void *env);
+/* Defines every export of inst under module name `module` ("register"). */
+kumi_error *kumi_linker_define_instance(kumi_linker *l, const char *module, kumi_instance *inst);
+/* Resolves imports, allocates, initializes segments, runs the start
+ * function. On a trap during start the error has kind KUMI_ERR_TRAP. */
+kumi_instance *kumi_linker_instantiate(kumi_linker *l, kumi_module *m, kumi_error **error);
+
+bool kumi_instance_export(kumi_instance *inst, const char *name, kumi_extern *out);
+kumi_func *kumi_instance_func(kumi_instance *inst, const char *name); /* NULL if no such function */
+kumi_memory *kumi_instance_memory(kumi_instance *inst, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing kumi needs on Debian/Ubuntu, if it is
+# not there yet: a C compiler, CMake, make and cJSON (the wast runner reads
+# the conformance manifests with it).
+set -eu
+need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v make >/dev/null 2>&1 || need+=(make)
+[ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing: ${need[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds kumi and runs the example module: fib(20) through `kumi run`.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target kumi >/dev/null
+echo "+ build/kumi run --invoke fib examples/fib.wasm 20"
+build/kumi run --invoke fib examples/fib.wasm 20

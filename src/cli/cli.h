@@ -1,0 +1,20 @@
+/* The kumi command: one file per subcommand, dispatched by main.c. Each
+ * entry takes the arguments after the subcommand name (argv[0] is the
+ * subcommand) and returns the process exit status. */
+#ifndef KUMI_CLI_H
+#define KUMI_CLI_H
+
+int cli_run(int argc, char **argv);      /* run.c */
+int cli_validate(int argc, char **argv); /* validate.c */
+int cli_wast(int argc, char **argv);     /* wast.c */
+
+/* Value text shared by run and wast: parse an argument of type t from s
+ * (decimal or 0x hex integers; floats as decimal, hex float, inf, nan,
+ * nan:0x...), and print a value in a form that reads back bit-exactly
+ * (floats: shortest round-trip decimal or nan:0x<payload>). value.c. */
+#include "kumi.h"
+#include <stdio.h>
+bool cli_parse_val(kumi_valkind t, const char *s, kumi_val *out);
+void cli_print_val(FILE *f, const kumi_val *v);
+
+#endif

@@ -1,0 +1,100 @@
+/* Reading one core instruction and its immediates from the binary. Shared by
+ * the validator, the compiler, constant-expression evaluation and (later)
+ * the text printer, so the encoding is read in exactly one place. */
+#ifndef KUMI_CORE_INSTR_H
+#define KUMI_CORE_INSTR_H
+
+#include "module.h"
+
+typedef enum core_opcode {
+#define OP(id, code, name, imm, sig) CORE_OP_##id,
+#include "opcodes.def"
+#undef OP
+  CORE_OP_COUNT
+} core_opcode;
+
+typedef enum core_imm_kind {
+  CORE_IMM_NONE,
+  CORE_IMM_BLOCK,         /* blocktype */
+  CORE_IMM_LABEL,         /* label index */
+  CORE_IMM_BR_TABLE,      /* vec(label) default */
+  CORE_IMM_FUNC,          /* function index */
+  CORE_IMM_CALL_INDIRECT, /* type index, table index */
+  CORE_IMM_SELECT_T,      /* vec(valtype) */
+  CORE_IMM_LOCAL,
+  CORE_IMM_GLOBAL,
+  CORE_IMM_TABLE,
+  CORE_IMM_MEMARG,   /* align, offset (memory index when align bit 6 is set) */
+  CORE_IMM_MEMIDX,   /* memory.size/grow/fill: one zero byte in 2.0 */
+  CORE_IMM_I32,
+  CORE_IMM_I64,
+  CORE_IMM_F32,
+  CORE_IMM_F64,
+  CORE_IMM_HEAPTYPE, /* ref.null */
+  CORE_IMM_DATA_MEM, /* memory.init: data index, memory */
+  CORE_IMM_DATA,
+  CORE_IMM_MEM_MEM,  /* memory.copy: dst memory, src memory */
+  CORE_IMM_ELEM_TABLE, /* table.init: elem index, table index */
+  CORE_IMM_ELEM,
+  CORE_IMM_TABLE_TABLE, /* table.copy: dst table, src table */
+} core_imm_kind;
+
+typedef struct core_opinfo {
+  uint16_t code; /* byte, or 0xFC00 | sub-opcode */
+  const char *name;
+  core_imm_kind imm;
+  const char *sig; /* see opcodes.def */
+} core_opinfo;
+extern const core_opinfo core_opinfos[CORE_OP_COUNT];
+
+enum { CORE_BLOCK_EMPTY, CORE_BLOCK_VALTYPE, CORE_BLOCK_TYPEIDX };
+
+typedef struct core_instr {
+  core_opcode op;
+  uint32_t offset; /* byte offset of the opcode in the module */
+  union {
+    struct {
+      uint8_t kind;  /* CORE_BLOCK_* */
+      uint32_t type; /* valtype or type index */
+    } block;
+    uint32_t index; /* LABEL FUNC LOCAL GLOBAL TABLE MEMIDX DATA ELEM */
+    struct {
+      uint32_t type, table;
+    } call_indirect;
+    struct {
+      uint32_t align; /* log2, flag bit 6 removed */
+      uint32_t memory;
+      uint64_t offset;
+    } memarg;
+    int32_t i32;
+    int64_t i64;
+    uint32_t f32; /* bit pattern */
+    uint64_t f64; /* bit pattern */
+    core_valtype heaptype;
+    struct {
+      uint32_t a, b; /* DATA_MEM: data, mem; MEM_MEM: dst, src;
+                        ELEM_TABLE: elem, table; TABLE_TABLE: dst, src */
+    } pair;
+    struct {
+      uint32_t count; /* targets, default not included */
+      uint32_t pos;   /* module offset of the first target's LEB */
+      uint32_t default_label;
+    } br_table;
+    struct {
+      uint32_t count; /* number of types in the vector */
+      core_valtype type; /* the first one */
+    } select_t;
+  } imm;
+} core_instr;
+
+/* Reads the instruction at bytes[*pos], stopping at end. Advances *pos past
+ * it. Returns NULL or a KUMI_ERR_MALFORMED error ("illegal opcode",
+ * "unexpected end", "integer too large", ...) with a byte offset. */
+kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end, core_instr *out);
+
+/* Iterates br_table targets of an instruction read above: start with
+ * *pos = in->imm.br_table.pos and call count times. The reader has already
+ * checked the encoding, so this cannot fail. */
+uint32_t core_br_table_next(const uint8_t *bytes, uint32_t *pos);
+
+#endif

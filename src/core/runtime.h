@@ -1,0 +1,138 @@
+/* Runtime objects of core WebAssembly: the store and what lives in it
+ * (functions, memories, tables, globals, instances), and the entry into the
+ * interpreter. These are the definitions behind the opaque public types of
+ * include/kumi.h. */
+#ifndef KUMI_CORE_RUNTIME_H
+#define KUMI_CORE_RUNTIME_H
+
+#include "module.h"
+
+/* One operand/local slot of the interpreter. i32 is kept zero-extended,
+ * floats as bit patterns, references as pointers (0 is null): a funcref is
+ * a kumi_func *, an externref the host's pointer. v128 will take two slots. */
+typedef uint64_t core_slot;
+
+#define CORE_PAGE_SIZE 65536u
+
+struct kumi_engine {
+  const kumi_allocator *alloc;
+  kumi_allocator alloc_storage;
+};
+
+struct kumi_module {
+  kumi_engine *engine;
+  core_module *core;
+  uint32_t refs; /* the handle plus every instance made from it */
+};
+
+struct kumi_memory {
+  kumi_store *store;
+  core_memtype type; /* current limits: type.limits.min is the current size in pages */
+  uint8_t *data;
+  uint64_t size;      /* bytes, = pages * CORE_PAGE_SIZE */
+  uint64_t max_pages; /* effective maximum: declared max capped by the store limit */
+};
+
+struct kumi_table {
+  kumi_store *store;
+  core_tabletype type; /* type.limits.min is the current size */
+  core_slot *elems;    /* size entries; 0 is null */
+  uint32_t size;
+  uint64_t max; /* effective maximum */
+};
+
+struct kumi_global {
+  kumi_store *store;
+  core_globaltype type;
+  core_slot value;
+};
+
+struct core_compiled;
+
+struct kumi_func {
+  kumi_store *store;
+  uint32_t type_id;          /* store-wide id: equal ids mean equal function types */
+  const core_functype *type; /* lives in the store's type table */
+  kumi_functype api_type;    /* the same type for the public API */
+  /* Wasm functions: */
+  kumi_instance *instance;
+  uint32_t index;                 /* in the module's function index space */
+  struct core_compiled *compiled; /* module->compiled[index - nimported_funcs] */
+  /* Host functions (instance == NULL): */
+  kumi_host_fn host;
+  void *env;
+};
+
+struct kumi_instance {
+  kumi_store *store;
+  kumi_module *module; /* holds a reference */
+  core_module *core;   /* = module->core */
+  kumi_func **funcs;   /* whole index spaces, imports first */
+  kumi_table **tables;
+  kumi_memory **memories;
+  kumi_global **globals;
+  uint32_t *type_ids; /* store type id of each module type index */
+  /* Element segments, resolved at instantiation: elem_items[i] has
+   * elem_lens[i] references; elem.drop (and active/declarative init) sets
+   * the length to 0. */
+  core_slot **elem_items;
+  uint32_t *elem_lens;
+  /* Data segments: data_lens[i] is module->datas[i].len, or 0 once dropped. */
+  uint32_t *data_lens;
+  kb_map exports; /* name -> (kumi_extern *) */
+};
+
+struct kumi_caller {
+  kumi_store *store;
+  kumi_instance *instance; /* the calling wasm instance, or NULL */
+};
+
+/* The interpreter's per-store execution state. Frames and operands live
+ * here, not on the C stack. */
+typedef struct core_exec {
+  core_slot *stack; /* value stack: frames' locals and operands */
+  size_t stack_cap; /* in slots */
+  uint32_t depth;   /* wasm frames currently active */
+  uint32_t host_depth; /* nested entries from host into wasm */
+  void *frames;     /* interpreter-defined frame records */
+  size_t frames_cap;
+} core_exec;
+
+struct kumi_store {
+  kumi_engine *engine;
+  const kumi_allocator *alloc;
+  kumi_limits limits; /* with defaults filled in */
+  kb_arena arena;     /* objects that live as long as the store */
+  /* Interned function types: id = index. */
+  KB_VEC(core_functype) types;
+  /* Everything to free with the store. */
+  KB_VEC(kumi_memory *) memories;
+  KB_VEC(kumi_table *) tables;
+  KB_VEC(kumi_instance *) instances;
+  core_exec exec;
+};
+
+/* Returns the store-wide id of a function type (interning a copy), or
+ * UINT32_MAX on OOM. */
+uint32_t core_store_type_id(kumi_store *s, const core_functype *ft);
+
+/* Calls f with its parameters in slots[0..nparams); on success its results
+ * are in slots[0..nresults). slots must have room for max(nparams,
+ * nresults). Returns NULL, or an error (a trap with a backtrace, or a host
+ * function's error). Re-entrant: host functions may call back into wasm. */
+kumi_error *core_invoke(kumi_store *s, kumi_func *f, core_slot *slots);
+
+/* Makes a trap error. The interpreter adds the backtrace. */
+kumi_error *core_trap(kumi_store *s, kumi_trap_code code);
+
+/* Conversions between slots and public values. */
+core_slot core_slot_from_val(const kumi_val *v);
+kumi_val core_val_from_slot(core_valtype t, core_slot s);
+kumi_valkind core_valkind(core_valtype t);
+
+/* Memory and table growth shared by the interpreter and the API. Return the
+ * old size, or -1 when growth is refused (limit, OOM). */
+int64_t core_memory_grow(kumi_memory *m, uint64_t delta_pages);
+int64_t core_table_grow(kumi_table *t, uint64_t delta, core_slot init);
+
+#endif
