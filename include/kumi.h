@@ -238,6 +238,8 @@ kumi_error *kumi_linker_define_instance(kumi_linker *l, const char *module, kumi
 kumi_instance *kumi_linker_instantiate(kumi_linker *l, kumi_module *m, kumi_error **error);
 
 bool kumi_instance_export(kumi_instance *inst, const char *name, kumi_extern *out);
+/* The same for a name given with its length: export names may hold NUL. */
+bool kumi_instance_export_n(kumi_instance *inst, const char *name, size_t name_len, kumi_extern *out);
 kumi_func *kumi_instance_func(kumi_instance *inst, const char *name); /* NULL if no such function */
 kumi_memory *kumi_instance_memory(kumi_instance *inst, const char *name);
 

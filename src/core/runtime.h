@@ -23,6 +23,7 @@ struct kumi_module {
   kumi_engine *engine;
   core_module *core;
   uint32_t refs; /* the handle plus every instance made from it */
+  kumi_functype *api_types; /* one per type index, in core->arena (api.c) */
 };
 
 struct kumi_memory {
@@ -96,6 +97,8 @@ typedef struct core_exec {
   uint32_t host_depth; /* nested entries from host into wasm */
   void *frames;     /* interpreter-defined frame records */
   size_t frames_cap;
+  size_t sp; /* first free slot of stack: where a nested entry (a host
+                function calling back into wasm) puts its frame */
 } core_exec;
 
 struct kumi_store {

@@ -1,0 +1,60 @@
+/* The kumi command: dispatches to one file per subcommand (cli.h). */
+#include "cli.h"
+
+#include <string.h>
+
+#ifndef KUMI_VERSION
+#define KUMI_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "kumi " KUMI_VERSION ": a WebAssembly runtime\n"
+    "\n"
+    "usage: kumi COMMAND [OPTIONS] [ARGS...]\n"
+    "\n"
+    "commands:\n"
+    "  run [--invoke NAME] FILE [ARGS...]\n"
+    "                    instantiate a core module (binary format, no imports)\n"
+    "                    and call the exported function NAME with ARGS, or\n"
+    "                    `_start`; results print one per line\n"
+    "  validate FILE...  decode and validate core modules\n"
+    "  wast FILE...      run WebAssembly spec test scripts given as wast2json\n"
+    "                    manifests (.json)\n"
+    "  parse FILE.wat [-o FILE.wasm]\n"
+    "                    encode a module in the text format as a binary\n"
+    "  help              print this text\n"
+    "\n"
+    "options:\n"
+    "  -h, --help        print this text (after a command: that command's help)\n"
+    "  -V, --version     print the version\n"
+    "\n"
+    "run and validate take core WebAssembly 2.0 modules in the binary format\n"
+    "only so far: no components, no text format, no WASI.\n";
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return 1;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "validate") == 0) return cli_validate(argc - 1, argv + 1);
+  if (strcmp(cmd, "wast") == 0) return cli_wast(argc - 1, argv + 1);
+  if (strcmp(cmd, "parse") == 0) return cli_parse(argc - 1, argv + 1);
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    if (argc > 2) {
+      char help[] = "--help";
+      char *sub[] = {argv[2], help, NULL};
+      if (strcmp(argv[2], "run") == 0) return cli_run(2, sub);
+      if (strcmp(argv[2], "validate") == 0) return cli_validate(2, sub);
+    }
+    fputs(usage, stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
+    puts("kumi " KUMI_VERSION);
+    return 0;
+  }
+  fprintf(stderr, "kumi: unknown command '%s'\n\n%s", cmd, usage);
+  return 1;
+}

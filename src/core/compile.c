@@ -1,0 +1,1030 @@
+/* Translation of validated function bodies into the interpreter's internal
+ * code (compile.h), in one pass, linear in the size of the body.
+ *
+ * The translator keeps a compile-time operand stack. An entry says where
+ * its value is right now:
+ *   HOME   in its own slot, L + position (L = params + locals)
+ *   LOCAL  still in a local's slot: local.get emits nothing
+ *   CONST  a constant not yet written anywhere
+ * Instructions read their operands wherever they are and write their result
+ * to the home slot of the result's position, so `local.get a; local.get b;
+ * i32.add` is one instruction. Constants become immediate operands where an
+ * immediate variant exists. A pending LOCAL entry is copied to its home slot
+ * before the local is overwritten, and every pending LOCAL entry is
+ * materialized when a block, loop or if begins (a branch could otherwise
+ * skip the copy). At a label all values a branch carries are in their home
+ * slots.
+ *
+ * Peepholes on the instruction just emitted (`last`), valid until a label
+ * is placed: its destination can be retargeted to a local by local.set or
+ * local.tee, and a comparison or eqz feeding br_if or if becomes one
+ * compare-and-branch instruction. */
+#include "compile.h"
+
+#include "instr.h"
+
+/* Above this operand stack height local.get copies at once, which bounds
+ * the scan for pending references when a local is written. */
+#define PENDING_LIMIT 64u
+/* Code positions and branch offsets are 32-bit. */
+#define MAX_CELLS (UINT32_C(1) << 28)
+
+#define NOPOS UINT32_MAX
+
+enum { E_HOME, E_LOCAL, E_CONST };
+typedef struct centry {
+  uint8_t kind;
+  uint32_t local; /* E_LOCAL */
+  uint64_t k;     /* E_CONST: the bits, i32/f32 zero-extended */
+} centry;
+
+enum { C_FUNC, C_BLOCK, C_LOOP, C_IF };
+typedef struct cctrl {
+  uint8_t kind;
+  bool unreachable; /* the rest of the construct is dead code */
+  bool has_else;
+  uint32_t nparams, nresults;
+  uint32_t height;   /* operand stack height below the params */
+  uint32_t head;     /* C_LOOP: position of the loop's first instruction */
+  uint32_t fixups;   /* forward branches to the end: index + 1 in cc.fixups, 0 none */
+  uint32_t else_fix; /* C_IF: the branch taken when the condition is false */
+} cctrl;
+
+/* A branch offset to patch: operand `field` of the instruction at `pos`. */
+typedef struct cfix {
+  uint32_t pos, field, next;
+} cfix;
+
+/* How to branch on the value on top of the stack (a condition): iop with
+ * operands a (and b) then the offset. */
+typedef struct cbranch {
+  uint16_t iop_true, iop_false; /* branch when the condition holds / fails */
+  uint8_t nops;                 /* operands before the offset */
+  uint32_t a, b;
+} cbranch;
+
+typedef struct cc {
+  core_module *m;
+  const kumi_allocator *a;
+  const void *const *labels;
+  KB_VEC(core_cell) code;
+  KB_VEC(centry) stack;
+  KB_VEC(cctrl) ctrl;
+  KB_VEC(cfix) fixups;
+  KB_VEC(core_line) lines;
+  KB_VEC(uint32_t) pend; /* per local: pending LOCAL entries */
+  uint32_t L;            /* params + locals */
+  uint32_t maxh;
+  uint32_t skip; /* nesting depth inside dead code */
+  uint32_t offset; /* module offset of the instruction being translated */
+  bool oom, bad;
+  const char *why; /* for bad */
+  struct {
+    bool valid;
+    uint16_t iop;
+    uint32_t pos;
+  } last;
+} cc;
+
+/* ---- tables derived from interp_ops.h --------------------------------------- */
+
+enum { F_NONE, F_UN, F_BIN, F_CMPI, F_CMPF, F_TUN, F_TBIN, F_LOAD, F_STORE };
+
+/* wasm opcode -> internal opcode for the table-driven families */
+static const uint16_t iop_of[CORE_OP_COUNT] = {
+#define UN(ID, IW, OW, EXPR) [CORE_OP_##ID] = CORE_IOP_##ID,
+#define BIN(ID, IW, OW, EXPR, K, C) [CORE_OP_##ID] = CORE_IOP_##ID,
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_OP_##ID] = CORE_IOP_##ID,
+#define CMPF(ID, IW, EXPR) [CORE_OP_##ID] = CORE_IOP_##ID,
+#define TUN(ID, IW, OW, FN) [CORE_OP_##ID] = CORE_IOP_##ID,
+#define TBIN(ID, IW, OW, FN) [CORE_OP_##ID] = CORE_IOP_##ID,
+#define LOAD(ID, T, OW, CONV) [CORE_OP_##ID] = CORE_IOP_##ID,
+#define STORE(ID, T) [CORE_OP_##ID] = CORE_IOP_##ID,
+#include "interp_ops.h"
+};
+
+static const uint8_t family[CORE_IOP_COUNT] = {
+#define UN(ID, IW, OW, EXPR) [CORE_IOP_##ID] = F_UN,
+#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = F_BIN,
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = F_CMPI,
+#define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = F_CMPF,
+#define TUN(ID, IW, OW, FN) [CORE_IOP_##ID] = F_TUN,
+#define TBIN(ID, IW, OW, FN) [CORE_IOP_##ID] = F_TBIN,
+#define LOAD(ID, T, OW, CONV) [CORE_IOP_##ID] = F_LOAD,
+#define STORE(ID, T) [CORE_IOP_##ID] = F_STORE,
+#include "interp_ops.h"
+};
+
+/* 64-bit operand width (immediates must then fit a sign-extended i32) */
+static const uint8_t wide[CORE_IOP_COUNT] = {
+#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = (IW) == 64,
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = (IW) == 64,
+#include "interp_ops.h"
+};
+
+/* the immediate variant, and whether the operands commute */
+static const uint16_t kvariant[CORE_IOP_COUNT] = {
+#define BIN(ID, IW, OW, EXPR, K, C) CORE_IF_##K([CORE_IOP_##ID] = CORE_IOP_##ID##_K, )
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = CORE_IOP_##ID##_K,
+#include "interp_ops.h"
+};
+static const uint8_t commutes[CORE_IOP_COUNT] = {
+#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = C,
+#include "interp_ops.h"
+};
+/* comparisons with swapped operands: a < b is b > a */
+static const uint16_t swapped[CORE_IOP_COUNT] = {
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = CORE_IOP_##SWAP,
+#include "interp_ops.h"
+};
+/* fused compare-and-branch: branch when the comparison holds / fails */
+static const uint16_t br_true[CORE_IOP_COUNT] = {
+#define CMPI(ID, IW, EXPR, NOT, SWAP) \
+  [CORE_IOP_##ID] = CORE_IOP_BR_##ID, [CORE_IOP_##ID##_K] = CORE_IOP_BR_##ID##_K,
+#define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = CORE_IOP_BR_##ID,
+#include "interp_ops.h"
+};
+static const uint16_t br_false[CORE_IOP_COUNT] = {
+#define CMPI(ID, IW, EXPR, NOT, SWAP) \
+  [CORE_IOP_##ID] = CORE_IOP_BR_##NOT, [CORE_IOP_##ID##_K] = CORE_IOP_BR_##NOT##_K,
+#define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = CORE_IOP_BRN_##ID,
+#include "interp_ops.h"
+};
+
+/* ---- emitting ----------------------------------------------------------------- */
+
+static uint32_t here(cc *c) { return (uint32_t)c->code.len; }
+
+/* Appends an instruction with nops zeroed operands; returns its position,
+ * or NOPOS after OOM (then every later write is dropped). */
+static uint32_t emit(cc *c, unsigned iop, unsigned nops) {
+  c->last.valid = false;
+  unsigned n = CORE_CELLS(nops);
+  if (c->oom || c->code.len + n > MAX_CELLS) {
+    if (!c->oom && !c->bad) c->bad = true, c->why = "function too large";
+    return NOPOS;
+  }
+  if (!kb_vec_reserve(c->a, &c->code, n)) {
+    c->oom = true;
+    return NOPOS;
+  }
+  uint32_t pos = here(c);
+  c->code.items[pos].h = c->labels[iop];
+  for (unsigned i = 1; i < n; i++) c->code.items[pos + i].u64 = 0;
+  c->code.len += n;
+  return pos;
+}
+
+static void put(cc *c, uint32_t pos, unsigned k, uint32_t v) {
+  if (pos != NOPOS) c->code.items[pos + 1 + k / 2].u[k % 2] = v;
+}
+static uint32_t get(cc *c, uint32_t pos, unsigned k) { return c->code.items[pos + 1 + k / 2].u[k % 2]; }
+
+/* Records that the instruction at pos may trap or calls. */
+static void line(cc *c, uint32_t pos) {
+  if (pos == NOPOS) return;
+  core_line l = {pos, c->offset};
+  if (!kb_vec_push(c->a, &c->lines, l)) c->oom = true;
+}
+
+/* Marks the instruction at pos as `last` (its result is operand 0). */
+static void set_last(cc *c, uint32_t pos, unsigned iop) {
+  if (pos == NOPOS) return;
+  c->last.valid = true;
+  c->last.iop = (uint16_t)iop;
+  c->last.pos = pos;
+}
+
+/* Branch offsets: operand `field` of pos jumps to target. */
+static void patch(cc *c, uint32_t pos, unsigned field, uint32_t target) {
+  put(c, pos, field, (uint32_t)((int32_t)target - (int32_t)pos));
+}
+
+static void add_fixup(cc *c, uint32_t *list, uint32_t pos, unsigned field) {
+  if (pos == NOPOS) return;
+  cfix f = {pos, field, *list};
+  if (!kb_vec_push(c->a, &c->fixups, f)) {
+    c->oom = true;
+    return;
+  }
+  *list = (uint32_t)c->fixups.len;
+}
+
+/* Points every branch of the list here. A label: ends the peepholes. */
+static void bind(cc *c, uint32_t list) {
+  uint32_t to = here(c);
+  for (uint32_t i = list; i; i = c->fixups.items[i - 1].next) patch(c, c->fixups.items[i - 1].pos, c->fixups.items[i - 1].field, to);
+  c->last.valid = false;
+}
+
+static void emit_copy(cc *c, uint32_t d, uint32_t s) {
+  if (d == s) return;
+  uint32_t p = emit(c, CORE_IOP_COPY, 2);
+  put(c, p, 0, d);
+  put(c, p, 1, s);
+}
+
+static void emit_const(cc *c, uint32_t d, uint64_t k) {
+  if (k <= UINT32_MAX) {
+    uint32_t p = emit(c, CORE_IOP_CONST32, 2);
+    put(c, p, 0, d);
+    put(c, p, 1, (uint32_t)k);
+  } else {
+    uint32_t p = emit(c, CORE_IOP_CONST64, 4);
+    put(c, p, 0, d);
+    if (p != NOPOS) c->code.items[p + 2].u64 = k;
+  }
+}
+
+/* ---- the operand stack ----------------------------------------------------- */
+
+static uint32_t height(cc *c) { return (uint32_t)c->stack.len; }
+static cctrl *top_ctrl(cc *c) { return &c->ctrl.items[c->ctrl.len - 1]; }
+static uint32_t home(cc *c, uint32_t p) { return c->L + p; }
+
+static void push(cc *c, centry e) {
+  if (!kb_vec_push(c->a, &c->stack, e)) {
+    c->oom = true;
+    return;
+  }
+  if (height(c) > c->maxh) c->maxh = height(c);
+  if (e.kind == E_LOCAL) c->pend.items[e.local]++;
+}
+static void push_home(cc *c) { push(c, (centry){E_HOME, 0, 0}); }
+static void push_const(cc *c, uint64_t k) { push(c, (centry){E_CONST, 0, k}); }
+static void push_local(cc *c, uint32_t x) {
+  if (height(c) >= PENDING_LIMIT) {
+    emit_copy(c, home(c, height(c)), x);
+    push_home(c);
+  } else {
+    push(c, (centry){E_LOCAL, x, 0});
+  }
+}
+
+/* True when n operands can be popped in the current construct (always, in
+ * valid code). */
+static bool has(cc *c, uint32_t n) {
+  if (c->ctrl.len == 0 || height(c) < top_ctrl(c)->height + n) {
+    if (!c->bad) c->bad = true, c->why = "operand stack underflow";
+    return false;
+  }
+  return true;
+}
+
+static void drop_entries(cc *c, uint32_t to) {
+  while (c->stack.len > to) {
+    centry *e = &c->stack.items[--c->stack.len];
+    if (e->kind == E_LOCAL) c->pend.items[e->local]--;
+  }
+}
+static void pop(cc *c, uint32_t n) { drop_entries(c, height(c) - n); }
+
+/* Writes entry p to its home slot. */
+static void materialize(cc *c, uint32_t p) {
+  centry *e = &c->stack.items[p];
+  if (e->kind == E_LOCAL) {
+    c->pend.items[e->local]--;
+    emit_copy(c, home(c, p), e->local);
+  } else if (e->kind == E_CONST) {
+    emit_const(c, home(c, p), e->k);
+  }
+  c->stack.items[p].kind = E_HOME;
+}
+
+static void materialize_top(cc *c, uint32_t n) {
+  for (uint32_t p = height(c) - n; p < height(c); p++) materialize(c, p);
+}
+
+static void materialize_locals(cc *c) {
+  uint32_t end = height(c) < PENDING_LIMIT ? height(c) : PENDING_LIMIT;
+  for (uint32_t p = 0; p < end; p++)
+    if (c->stack.items[p].kind == E_LOCAL) materialize(c, p);
+}
+
+/* Before local x is written: copies pending reads of it to their homes. */
+static void materialize_refs(cc *c, uint32_t x) {
+  if (!c->pend.items[x]) return;
+  uint32_t end = height(c) < PENDING_LIMIT ? height(c) : PENDING_LIMIT;
+  for (uint32_t p = 0; p < end; p++)
+    if (c->stack.items[p].kind == E_LOCAL && c->stack.items[p].local == x) materialize(c, p);
+}
+
+/* The slot of entry p, writing a constant to its home first. */
+static uint32_t src(cc *c, uint32_t p) {
+  centry *e = &c->stack.items[p];
+  if (e->kind == E_CONST) materialize(c, p);
+  return e->kind == E_LOCAL ? e->local : home(c, p);
+}
+static uint32_t src_top(cc *c, uint32_t i) { return src(c, height(c) - 1 - i); }
+
+/* Pushes the result of the instruction at pos (operand 0 = its home). */
+static void push_result(cc *c, uint32_t pos, unsigned iop) {
+  put(c, pos, 0, home(c, height(c)));
+  push_home(c);
+  set_last(c, pos, iop);
+}
+
+/* True when entry p is the result the last instruction just wrote. */
+static bool is_last_result(cc *c, uint32_t p) {
+  return c->last.valid && c->stack.items[p].kind == E_HOME && get(c, c->last.pos, 0) == home(c, p);
+}
+
+/* ---- control ------------------------------------------------------------------ */
+
+static void block_arity(cc *c, const core_instr *in, uint32_t *np, uint32_t *nr) {
+  *np = *nr = 0;
+  if (in->imm.block.kind == CORE_BLOCK_VALTYPE) {
+    *nr = 1;
+  } else if (in->imm.block.kind == CORE_BLOCK_TYPEIDX) {
+    if (in->imm.block.type >= c->m->ntypes) {
+      c->bad = true, c->why = "bad block type";
+      return;
+    }
+    *np = c->m->types[in->imm.block.type].nparams;
+    *nr = c->m->types[in->imm.block.type].nresults;
+  }
+}
+
+static uint32_t arity(const cctrl *f) { return f->kind == C_LOOP ? f->nparams : f->nresults; }
+
+/* The rest of the current construct is dead. */
+static void set_unreachable(cc *c) {
+  cctrl *f = top_ctrl(c);
+  f->unreachable = true;
+  drop_entries(c, f->height);
+}
+
+/* Emits a jump (iop with its offset in operand `field`) to label f. */
+static void jump_to(cc *c, cctrl *f, uint32_t pos, unsigned field) {
+  if (f->kind == C_LOOP) {
+    if (pos != NOPOS) patch(c, pos, field, f->head);
+  } else {
+    add_fixup(c, &f->fixups, pos, field);
+  }
+}
+
+/* Copies the top n values to the home slots of a label at height base.
+ * Sources are at or above their targets, so ascending order is safe. */
+static void move_values(cc *c, uint32_t base, uint32_t n) {
+  uint32_t h = height(c);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t p = h - n + i;
+    centry *e = &c->stack.items[p];
+    uint32_t d = home(c, base + i);
+    if (e->kind == E_CONST) emit_const(c, d, e->k);
+    else emit_copy(c, d, e->kind == E_LOCAL ? e->local : home(c, p));
+  }
+}
+
+/* True when the top n values already sit in the home slots of a label at
+ * height base. */
+static bool in_place(cc *c, uint32_t base, uint32_t n) {
+  uint32_t h = height(c);
+  if (h - n != base) return false;
+  for (uint32_t p = base; p < h; p++)
+    if (c->stack.items[p].kind != E_HOME) return false;
+  return true;
+}
+
+static void emit_return(cc *c) {
+  uint32_t n = c->ctrl.items[0].nresults;
+  uint32_t h = height(c);
+  if (n == 0) {
+    emit(c, CORE_IOP_RETURN, 0);
+  } else if (n == 1) {
+    centry *e = &c->stack.items[h - 1];
+    if (e->kind == E_CONST) {
+      emit_const(c, 0, e->k); /* the frame dies: slot 0 is free */
+      emit(c, CORE_IOP_RETURN, 0);
+    } else {
+      uint32_t p = emit(c, CORE_IOP_RETURN1, 1);
+      put(c, p, 0, e->kind == E_LOCAL ? e->local : home(c, h - 1));
+    }
+  } else {
+    /* homes first: the result slots 0..n may be locals still read */
+    materialize_top(c, n);
+    uint32_t p = emit(c, CORE_IOP_RETURN_N, 2);
+    put(c, p, 0, home(c, h - n));
+    put(c, p, 1, n);
+  }
+}
+
+/* Takes the condition on top of the stack (pops it) and says how to branch
+ * on it, fusing the comparison or eqz that just produced it. */
+static cbranch take_condition(cc *c) {
+  cbranch b = {CORE_IOP_BR_IF, CORE_IOP_BR_IFNOT, 1, 0, 0};
+  uint32_t p = height(c) - 1;
+  if (is_last_result(c, p)) {
+    unsigned iop = c->last.iop;
+    uint32_t pos = c->last.pos;
+    if (br_true[iop]) {
+      b.iop_true = br_true[iop];
+      b.iop_false = br_false[iop];
+      b.nops = 2;
+      b.a = get(c, pos, 1);
+      b.b = get(c, pos, 2);
+      c->code.len = pos; /* the comparison is folded into the branch */
+      c->last.valid = false;
+      pop(c, 1);
+      return b;
+    }
+    if (iop == CORE_IOP_I32_EQZ || iop == CORE_IOP_I64_EQZ) {
+      b.iop_true = CORE_IOP_BR_IFNOT;
+      b.iop_false = CORE_IOP_BR_IF;
+      b.a = get(c, pos, 1);
+      c->code.len = pos;
+      c->last.valid = false;
+      pop(c, 1);
+      return b;
+    }
+  }
+  b.a = src(c, p);
+  pop(c, 1);
+  return b;
+}
+
+/* Emits the branch of b (when the condition holds, or fails); returns its
+ * position; the offset is operand b.nops. */
+static uint32_t emit_branch(cc *c, const cbranch *b, bool when) {
+  uint32_t pos = emit(c, when ? b->iop_true : b->iop_false, b->nops + 1u);
+  put(c, pos, 0, b->a);
+  if (b->nops == 2) put(c, pos, 1, b->b);
+  return pos;
+}
+
+static void do_block(cc *c, const core_instr *in, uint8_t kind) {
+  uint32_t np, nr;
+  block_arity(c, in, &np, &nr);
+  cbranch cond = {0};
+  if (kind == C_IF) {
+    if (!has(c, 1)) return;
+    cond = take_condition(c);
+  }
+  if (!has(c, np)) return;
+  materialize_locals(c);
+  materialize_top(c, np);
+  cctrl f = {0};
+  f.kind = kind;
+  f.nparams = np;
+  f.nresults = nr;
+  f.height = height(c) - np;
+  if (kind == C_LOOP) {
+    f.head = here(c);
+    c->last.valid = false;
+  }
+  if (kind == C_IF) {
+    uint32_t pos = emit_branch(c, &cond, false);
+    add_fixup(c, &f.else_fix, pos, cond.nops);
+  }
+  if (!kb_vec_push(c->a, &c->ctrl, f)) c->oom = true;
+}
+
+static void do_else(cc *c) {
+  cctrl *f = top_ctrl(c);
+  if (f->kind != C_IF || f->has_else) {
+    c->bad = true, c->why = "else without if";
+    return;
+  }
+  if (!f->unreachable) {
+    materialize_top(c, f->nresults);
+    uint32_t pos = emit(c, CORE_IOP_BR, 1);
+    add_fixup(c, &f->fixups, pos, 0);
+  }
+  bind(c, f->else_fix);
+  f->else_fix = 0;
+  f->has_else = true;
+  f->unreachable = false;
+  drop_entries(c, f->height);
+  for (uint32_t i = 0; i < f->nparams; i++) push_home(c);
+}
+
+/* Returns true at the end of the function. */
+static bool do_end(cc *c) {
+  cctrl f = *top_ctrl(c);
+  if (f.kind == C_FUNC) {
+    if (!f.unreachable) emit_return(c);
+    if (f.fixups) {
+      bind(c, f.fixups);
+      drop_entries(c, 0);
+      for (uint32_t i = 0; i < f.nresults; i++) push_home(c);
+      emit_return(c);
+    }
+    c->ctrl.len--;
+    return true;
+  }
+  if (!f.unreachable) materialize_top(c, f.nresults);
+  bool reachable = !f.unreachable || f.fixups;
+  if (f.kind == C_IF && !f.has_else) {
+    bind(c, f.else_fix); /* the false path: params, which are the results */
+    reachable = true;
+  }
+  if (f.kind != C_LOOP && f.fixups) bind(c, f.fixups);
+  c->ctrl.len--;
+  drop_entries(c, f.height);
+  for (uint32_t i = 0; i < f.nresults; i++) push_home(c);
+  if (!reachable) set_unreachable(c);
+  return false;
+}
+
+static cctrl *label(cc *c, uint32_t depth) {
+  if (depth >= c->ctrl.len) {
+    c->bad = true, c->why = "unknown label";
+    return NULL;
+  }
+  return &c->ctrl.items[c->ctrl.len - 1 - depth];
+}
+
+static void do_br(cc *c, uint32_t depth) {
+  cctrl *f = label(c, depth);
+  if (!f) return;
+  uint32_t n = arity(f);
+  if (!has(c, n)) return;
+  if (f->kind == C_FUNC) {
+    emit_return(c);
+  } else {
+    move_values(c, f->height, n);
+    uint32_t pos = emit(c, CORE_IOP_BR, 1);
+    jump_to(c, f, pos, 0);
+  }
+  set_unreachable(c);
+}
+
+static void do_br_if(cc *c, uint32_t depth) {
+  cctrl *f = label(c, depth);
+  if (!f || !has(c, 1)) return;
+  cbranch b = take_condition(c);
+  uint32_t n = arity(f);
+  if (!has(c, n)) return;
+  if (n == 0 || in_place(c, f->height, n)) {
+    uint32_t pos = emit_branch(c, &b, true);
+    jump_to(c, f, pos, b.nops);
+    return;
+  }
+  uint32_t skip = emit_branch(c, &b, false);
+  move_values(c, f->height, n);
+  uint32_t pos = emit(c, CORE_IOP_BR, 1);
+  jump_to(c, f, pos, 0);
+  if (skip != NOPOS) patch(c, skip, b.nops, here(c));
+  c->last.valid = false;
+}
+
+static void do_br_table(cc *c, const core_instr *in) {
+  if (!has(c, 1)) return;
+  uint32_t count = in->imm.br_table.count;
+  cctrl *fd = label(c, in->imm.br_table.default_label);
+  if (!fd) return;
+  uint32_t n = arity(fd);
+  uint32_t i = src_top(c, 0);
+  pop(c, 1);
+  if (!has(c, n)) return;
+  materialize_top(c, n);
+  uint32_t h = height(c);
+  if (count > (MAX_CELLS - 8) * 2) {
+    c->bad = true, c->why = "function too large";
+    return;
+  }
+  uint32_t pos = emit(c, CORE_IOP_BR_TABLE, 2 + count + 1);
+  put(c, pos, 0, i);
+  put(c, pos, 1, count);
+  /* Labels whose values are not in place get a trampoline after the table. */
+  bool tramps = false;
+  uint32_t tpos = in->imm.br_table.pos;
+  for (uint32_t j = 0; j <= count; j++) {
+    uint32_t d = j < count ? core_br_table_next(c->m->bytes, &tpos) : in->imm.br_table.default_label;
+    cctrl *f = label(c, d);
+    if (!f) return;
+    if (n == 0 || f->height == h - n) jump_to(c, f, pos, 2 + j);
+    else tramps = true;
+  }
+  if (tramps) {
+    tpos = in->imm.br_table.pos;
+    for (uint32_t j = 0; j <= count; j++) {
+      uint32_t d = j < count ? core_br_table_next(c->m->bytes, &tpos) : in->imm.br_table.default_label;
+      cctrl *f = label(c, d);
+      if (n == 0 || f->height == h - n) continue;
+      if (pos != NOPOS) patch(c, pos, 2 + j, here(c));
+      move_values(c, f->height, n);
+      uint32_t br = emit(c, CORE_IOP_BR, 1);
+      jump_to(c, f, br, 0);
+    }
+  }
+  set_unreachable(c);
+}
+
+/* ---- calls -------------------------------------------------------------------- */
+
+static void do_call(cc *c, uint32_t func) {
+  if (func >= c->m->nfuncs || c->m->funcs[func].type >= c->m->ntypes) {
+    c->bad = true, c->why = "unknown function";
+    return;
+  }
+  const core_functype *ft = &c->m->types[c->m->funcs[func].type];
+  if (!has(c, ft->nparams)) return;
+  materialize_top(c, ft->nparams);
+  uint32_t base = home(c, height(c) - ft->nparams);
+  uint32_t pos;
+  if (func < c->m->nimported_funcs) {
+    pos = emit(c, CORE_IOP_CALL_IMPORT, 2);
+    put(c, pos, 1, func);
+  } else {
+    pos = emit(c, CORE_IOP_CALL, 4);
+    put(c, pos, 1, func);
+    if (pos != NOPOS) c->code.items[pos + 2].fn = c->m->compiled[func - c->m->nimported_funcs];
+  }
+  put(c, pos, 0, base);
+  line(c, pos);
+  pop(c, ft->nparams);
+  for (uint32_t i = 0; i < ft->nresults; i++) push_home(c);
+}
+
+static void do_call_indirect(cc *c, const core_instr *in) {
+  uint32_t type = in->imm.call_indirect.type;
+  if (type >= c->m->ntypes) {
+    c->bad = true, c->why = "unknown type";
+    return;
+  }
+  const core_functype *ft = &c->m->types[type];
+  if (!has(c, 1 + ft->nparams)) return;
+  uint32_t i = src_top(c, 0);
+  pop(c, 1);
+  materialize_top(c, ft->nparams);
+  uint32_t base = home(c, height(c) - ft->nparams);
+  uint32_t pos = emit(c, CORE_IOP_CALL_INDIRECT, 4);
+  put(c, pos, 0, base);
+  put(c, pos, 1, type);
+  put(c, pos, 2, in->imm.call_indirect.table);
+  put(c, pos, 3, i);
+  line(c, pos);
+  pop(c, ft->nparams);
+  for (uint32_t r = 0; r < ft->nresults; r++) push_home(c);
+}
+
+/* ---- variables ------------------------------------------------------------------ */
+
+static bool local_ok(cc *c, uint32_t x) {
+  if (x < c->L) return true;
+  c->bad = true, c->why = "unknown local";
+  return false;
+}
+
+/* local.set and local.tee */
+static void do_local_set(cc *c, uint32_t x, bool tee) {
+  if (!local_ok(c, x) || !has(c, 1)) return;
+  uint32_t p = height(c) - 1;
+  centry e = c->stack.items[p];
+  if (e.kind == E_LOCAL && e.local == x) {
+    if (!tee) pop(c, 1);
+    return;
+  }
+  if (e.kind == E_CONST) {
+    pop(c, 1);
+    materialize_refs(c, x);
+    emit_const(c, x, e.k);
+    if (tee) push_const(c, e.k);
+    return;
+  }
+  if (is_last_result(c, p) && !c->pend.items[x]) {
+    /* the instruction writes the local directly */
+    put(c, c->last.pos, 0, x);
+    pop(c, 1);
+    if (tee) push_local(c, x);
+    return;
+  }
+  uint32_t s = e.kind == E_LOCAL ? e.local : home(c, p);
+  pop(c, 1);
+  materialize_refs(c, x);
+  emit_copy(c, x, s);
+  if (tee) push_local(c, x);
+}
+
+/* ---- numeric and memory ------------------------------------------------------------ */
+
+static bool fits_imm(unsigned iop, uint64_t k) { return !wide[iop] || (int64_t)k == (int64_t)(int32_t)(uint32_t)k; }
+
+static void do_unary(cc *c, unsigned iop, bool traps) {
+  if (!has(c, 1)) return;
+  uint32_t x = src_top(c, 0);
+  pop(c, 1);
+  uint32_t pos = emit(c, iop, 2);
+  put(c, pos, 1, x);
+  if (traps) line(c, pos);
+  push_result(c, pos, iop);
+}
+
+static void do_binary(cc *c, unsigned iop, bool traps) {
+  if (!has(c, 2)) return;
+  uint32_t h = height(c);
+  centry *ea = &c->stack.items[h - 2], *eb = &c->stack.items[h - 1];
+  uint32_t pos;
+  if (kvariant[iop] && eb->kind == E_CONST && fits_imm(iop, eb->k)) {
+    uint32_t k = (uint32_t)eb->k;
+    uint32_t a = src(c, h - 2);
+    pos = emit(c, kvariant[iop], 3);
+    put(c, pos, 1, a);
+    put(c, pos, 2, k);
+    iop = kvariant[iop];
+  } else if (kvariant[iop] && ea->kind == E_CONST && fits_imm(iop, ea->k) &&
+             (commutes[iop] || swapped[iop])) {
+    unsigned op = commutes[iop] ? iop : swapped[iop];
+    uint32_t k = (uint32_t)ea->k;
+    uint32_t b = src(c, h - 1);
+    pos = emit(c, kvariant[op], 3);
+    put(c, pos, 1, b);
+    put(c, pos, 2, k);
+    iop = kvariant[op];
+  } else {
+    uint32_t a = src(c, h - 2), b = src(c, h - 1);
+    pos = emit(c, iop, 3);
+    put(c, pos, 1, a);
+    put(c, pos, 2, b);
+  }
+  if (traps) line(c, pos);
+  pop(c, 2);
+  push_result(c, pos, iop);
+}
+
+static void do_load(cc *c, unsigned iop, const core_instr *in) {
+  if (!has(c, 1)) return;
+  uint32_t addr = src_top(c, 0);
+  pop(c, 1);
+  uint32_t pos = emit(c, iop, 3);
+  put(c, pos, 1, addr);
+  put(c, pos, 2, (uint32_t)in->imm.memarg.offset);
+  line(c, pos);
+  push_result(c, pos, iop);
+}
+
+static void do_store(cc *c, unsigned iop, const core_instr *in) {
+  if (!has(c, 2)) return;
+  uint32_t v = src_top(c, 0), addr = src_top(c, 1);
+  pop(c, 2);
+  uint32_t pos = emit(c, iop, 3);
+  put(c, pos, 0, addr);
+  put(c, pos, 1, v);
+  put(c, pos, 2, (uint32_t)in->imm.memarg.offset);
+  line(c, pos);
+}
+
+/* An instruction of n stack operands and no result, operands in order
+ * after `lead` immediates; e.g. memory.fill d, v, n. */
+static uint32_t do_effect(cc *c, unsigned iop, unsigned lead, const uint32_t *imm, unsigned n) {
+  if (!has(c, n)) return NOPOS;
+  uint32_t s[4];
+  for (unsigned i = 0; i < n; i++) s[i] = src(c, height(c) - n + i);
+  pop(c, n);
+  uint32_t pos = emit(c, iop, lead + n);
+  for (unsigned i = 0; i < lead; i++) put(c, pos, i, imm[i]);
+  for (unsigned i = 0; i < n; i++) put(c, pos, lead + i, s[i]);
+  line(c, pos);
+  return pos;
+}
+
+/* Like do_effect, with a result in operand 0 (immediates follow it). */
+static void do_value(cc *c, unsigned iop, unsigned lead, const uint32_t *imm, unsigned n, bool traps) {
+  if (!has(c, n)) return;
+  uint32_t s[4];
+  for (unsigned i = 0; i < n; i++) s[i] = src(c, height(c) - n + i);
+  pop(c, n);
+  uint32_t pos = emit(c, iop, 1 + lead + n);
+  for (unsigned i = 0; i < lead; i++) put(c, pos, 1 + i, imm[i]);
+  for (unsigned i = 0; i < n; i++) put(c, pos, 1 + lead + i, s[i]);
+  if (traps) line(c, pos);
+  push_result(c, pos, iop);
+}
+
+/* ---- one instruction ----------------------------------------------------------- */
+
+/* Translates one instruction; returns true after the function's final end. */
+static bool translate(cc *c, const core_instr *in) {
+  c->offset = in->offset;
+  core_opcode op = in->op;
+
+  if (top_ctrl(c)->unreachable) {
+    /* Dead code: skip to the else or end of the current construct. */
+    switch (op) {
+    case CORE_OP_BLOCK:
+    case CORE_OP_LOOP:
+    case CORE_OP_IF: c->skip++; return false;
+    case CORE_OP_ELSE:
+      if (c->skip == 0) do_else(c);
+      return false;
+    case CORE_OP_END:
+      if (c->skip > 0) {
+        c->skip--;
+        return false;
+      }
+      return do_end(c);
+    default: return false;
+    }
+  }
+
+  uint32_t imm[3];
+  switch (op) {
+  case CORE_OP_UNREACHABLE: line(c, emit(c, CORE_IOP_UNREACHABLE, 0)); set_unreachable(c); break;
+  case CORE_OP_NOP: break;
+  case CORE_OP_BLOCK: do_block(c, in, C_BLOCK); break;
+  case CORE_OP_LOOP: do_block(c, in, C_LOOP); break;
+  case CORE_OP_IF: do_block(c, in, C_IF); break;
+  case CORE_OP_ELSE: do_else(c); break;
+  case CORE_OP_END: return do_end(c);
+  case CORE_OP_BR: do_br(c, in->imm.index); break;
+  case CORE_OP_BR_IF: do_br_if(c, in->imm.index); break;
+  case CORE_OP_BR_TABLE: do_br_table(c, in); break;
+  case CORE_OP_RETURN:
+    if (has(c, c->ctrl.items[0].nresults)) emit_return(c), set_unreachable(c);
+    break;
+  case CORE_OP_CALL: do_call(c, in->imm.index); break;
+  case CORE_OP_CALL_INDIRECT: do_call_indirect(c, in); break;
+  case CORE_OP_DROP:
+    if (has(c, 1)) pop(c, 1);
+    break;
+  case CORE_OP_SELECT:
+  case CORE_OP_SELECT_T: do_value(c, CORE_IOP_SELECT, 0, NULL, 3, false); break;
+  case CORE_OP_LOCAL_GET:
+    if (local_ok(c, in->imm.index)) push_local(c, in->imm.index);
+    break;
+  case CORE_OP_LOCAL_SET: do_local_set(c, in->imm.index, false); break;
+  case CORE_OP_LOCAL_TEE: do_local_set(c, in->imm.index, true); break;
+  case CORE_OP_GLOBAL_GET:
+    imm[0] = in->imm.index;
+    do_value(c, CORE_IOP_GLOBAL_GET, 1, imm, 0, false);
+    break;
+  case CORE_OP_GLOBAL_SET:
+    imm[0] = in->imm.index;
+    do_effect(c, CORE_IOP_GLOBAL_SET, 1, imm, 1);
+    break;
+  case CORE_OP_TABLE_GET:
+    imm[0] = in->imm.index;
+    do_value(c, CORE_IOP_TABLE_GET, 1, imm, 1, true);
+    break;
+  case CORE_OP_TABLE_SET:
+    imm[0] = in->imm.index;
+    do_effect(c, CORE_IOP_TABLE_SET, 1, imm, 2);
+    break;
+  case CORE_OP_TABLE_SIZE:
+    imm[0] = in->imm.index;
+    do_value(c, CORE_IOP_TABLE_SIZE, 1, imm, 0, false);
+    break;
+  case CORE_OP_TABLE_GROW:
+    imm[0] = in->imm.index;
+    do_value(c, CORE_IOP_TABLE_GROW, 1, imm, 2, false);
+    break;
+  case CORE_OP_TABLE_FILL:
+    imm[0] = in->imm.index;
+    do_effect(c, CORE_IOP_TABLE_FILL, 1, imm, 3);
+    break;
+  case CORE_OP_TABLE_COPY:
+    imm[0] = in->imm.pair.a;
+    imm[1] = in->imm.pair.b;
+    do_effect(c, CORE_IOP_TABLE_COPY, 2, imm, 3);
+    break;
+  case CORE_OP_TABLE_INIT:
+    imm[0] = in->imm.pair.b; /* table */
+    imm[1] = in->imm.pair.a; /* elem */
+    do_effect(c, CORE_IOP_TABLE_INIT, 2, imm, 3);
+    break;
+  case CORE_OP_ELEM_DROP:
+    imm[0] = in->imm.index;
+    do_effect(c, CORE_IOP_ELEM_DROP, 1, imm, 0);
+    break;
+  case CORE_OP_MEMORY_SIZE: do_value(c, CORE_IOP_MEMORY_SIZE, 0, NULL, 0, false); break;
+  case CORE_OP_MEMORY_GROW: do_value(c, CORE_IOP_MEMORY_GROW, 0, NULL, 1, false); break;
+  case CORE_OP_MEMORY_FILL: do_effect(c, CORE_IOP_MEMORY_FILL, 0, NULL, 3); break;
+  case CORE_OP_MEMORY_COPY: do_effect(c, CORE_IOP_MEMORY_COPY, 0, NULL, 3); break;
+  case CORE_OP_MEMORY_INIT:
+    imm[0] = in->imm.pair.a;
+    do_effect(c, CORE_IOP_MEMORY_INIT, 1, imm, 3);
+    break;
+  case CORE_OP_DATA_DROP:
+    imm[0] = in->imm.index;
+    do_effect(c, CORE_IOP_DATA_DROP, 1, imm, 0);
+    break;
+  case CORE_OP_I32_CONST: push_const(c, (uint32_t)in->imm.i32); break;
+  case CORE_OP_I64_CONST: push_const(c, (uint64_t)in->imm.i64); break;
+  case CORE_OP_F32_CONST: push_const(c, in->imm.f32); break;
+  case CORE_OP_F64_CONST: push_const(c, in->imm.f64); break;
+  case CORE_OP_REF_NULL: push_const(c, 0); break;
+  case CORE_OP_REF_IS_NULL: do_unary(c, CORE_IOP_I64_EQZ, false); break;
+  case CORE_OP_REF_FUNC:
+    imm[0] = in->imm.index;
+    do_value(c, CORE_IOP_REF_FUNC, 1, imm, 0, false);
+    break;
+  /* Slots hold bit patterns and i32s zero-extended: these change nothing. */
+  case CORE_OP_I32_REINTERPRET_F32:
+  case CORE_OP_I64_REINTERPRET_F64:
+  case CORE_OP_F32_REINTERPRET_I32:
+  case CORE_OP_F64_REINTERPRET_I64:
+  case CORE_OP_I64_EXTEND_I32_U:
+    has(c, 1);
+    break;
+  default: {
+    unsigned iop = iop_of[op];
+    switch (iop ? family[iop] : F_NONE) {
+    case F_UN: do_unary(c, iop, false); break;
+    case F_TUN: do_unary(c, iop, true); break;
+    case F_BIN:
+    case F_CMPI:
+    case F_CMPF: do_binary(c, iop, false); break;
+    case F_TBIN: do_binary(c, iop, true); break;
+    case F_LOAD: do_load(c, iop, in); break;
+    case F_STORE: do_store(c, iop, in); break;
+    default: c->bad = true, c->why = "unsupported instruction"; break;
+    }
+  }
+  }
+  return false;
+}
+
+/* ---- functions ---------------------------------------------------------------------- */
+
+static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out) {
+  core_module *m = c->m;
+  const core_func *fn = &m->funcs[index];
+  if (fn->type >= m->ntypes) return kb_error(c->a, KUMI_ERR_INVALID, KUMI_NO_OFFSET, "function %u: unknown type", index);
+  const core_functype *ft = &m->types[fn->type];
+  uint64_t L = (uint64_t)ft->nparams + fn->nlocals;
+  if (L > UINT32_MAX / 4) return kb_error(c->a, KUMI_ERR_INVALID, fn->body_start, "too many locals");
+  c->L = (uint32_t)L;
+  c->code.len = c->stack.len = c->ctrl.len = c->fixups.len = c->lines.len = 0;
+  c->maxh = 0;
+  c->skip = 0;
+  c->last.valid = false;
+  c->pend.len = 0;
+  if (!kb_vec_reserve(c->a, &c->pend, c->L + 1)) return kb_error_oom();
+  memset(c->pend.items, 0, (c->L + 1) * sizeof *c->pend.items);
+  c->pend.len = c->L;
+  cctrl f = {0};
+  f.kind = C_FUNC;
+  f.nresults = ft->nresults;
+  if (!kb_vec_push(c->a, &c->ctrl, f)) return kb_error_oom();
+
+  size_t pos = fn->body_start;
+  bool done = false;
+  while (!done) {
+    if (pos >= fn->body_end) return kb_error(c->a, KUMI_ERR_INVALID, pos, "function body without end");
+    core_instr in;
+    kumi_error *e = core_read_instr(c->a, m->bytes, &pos, fn->body_end, &in);
+    if (e) return e;
+    done = translate(c, &in);
+    if (c->oom) return kb_error_oom();
+    if (c->bad) return kb_error(c->a, KUMI_ERR_INVALID, in.offset, "cannot translate: %s", c->why);
+  }
+
+  uint64_t slots = L + c->maxh;
+  if (slots < ft->nresults) slots = ft->nresults;
+  if (slots > UINT32_MAX / 2) return kb_error(c->a, KUMI_ERR_INVALID, fn->body_start, "function frame too large");
+  core_cell *code = kb_arena_alloc(&m->arena, c->code.len * sizeof *code);
+  core_line *lines = kb_arena_alloc(&m->arena, (c->lines.len ? c->lines.len : 1) * sizeof *lines);
+  if (!code || !lines) return kb_error_oom();
+  memcpy(code, c->code.items, c->code.len * sizeof *code);
+  if (c->lines.len) memcpy(lines, c->lines.items, c->lines.len * sizeof *lines);
+  out->code = code;
+  out->ncells = (uint32_t)c->code.len;
+  out->func_index = index;
+  out->nparams = ft->nparams;
+  out->nlocals = fn->nlocals;
+  out->nresults = ft->nresults;
+  out->frame_slots = (uint32_t)slots;
+  out->module = m;
+  out->lines = lines;
+  out->nlines = (uint32_t)c->lines.len;
+  return NULL;
+}
+
+kumi_error *core_module_compile(core_module *m) {
+  const kumi_allocator *a = m->alloc;
+  uint32_t ndefined = m->nfuncs - m->nimported_funcs;
+  if (m->compiled || ndefined == 0) return NULL;
+  struct core_compiled **compiled = kb_arena_alloc(&m->arena, ndefined * sizeof *compiled);
+  if (!compiled) return kb_error_oom();
+  /* All records first: calls refer to their callee's record. */
+  for (uint32_t i = 0; i < ndefined; i++)
+    if (!(compiled[i] = kb_arena_alloc(&m->arena, sizeof **compiled))) return kb_error_oom();
+  m->compiled = compiled;
+
+  cc c;
+  memset(&c, 0, sizeof c);
+  c.m = m;
+  c.a = a;
+  c.labels = core_interp_labels();
+  kumi_error *e = NULL;
+  for (uint32_t i = 0; i < ndefined && !e; i++) e = compile_func(&c, m->nimported_funcs + i, compiled[i]);
+  kb_vec_free(a, &c.code);
+  kb_vec_free(a, &c.stack);
+  kb_vec_free(a, &c.ctrl);
+  kb_vec_free(a, &c.fixups);
+  kb_vec_free(a, &c.lines);
+  kb_vec_free(a, &c.pend);
+  if (e) m->compiled = NULL;
+  return e;
+}
+
+uint32_t core_compiled_offset(const struct core_compiled *fn, uint32_t pc) {
+  uint32_t lo = 0, hi = fn->nlines; /* find the last line with line.pc <= pc */
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (fn->lines[mid].pc <= pc) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo ? fn->lines[lo - 1].offset : 0;
+}

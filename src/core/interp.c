@@ -1,0 +1,549 @@
+/* The interpreter: runs the internal code of compile.h.
+ *
+ * Direct threading: every instruction starts with the address of its
+ * handler, and each handler ends with `goto *pc->h` (GNU C labels as
+ * values, GCC and Clang). The whole machine is one function, run(), so pc,
+ * the frame pointer and the cached memory base and size stay in registers.
+ *
+ * Wasm calls never recurse in C. Frames live on the store's value stack
+ * (s->exec.stack): a callee's frame begins at the caller's argument slots,
+ * so arguments are never copied, and its results come back in the same
+ * slots. A frame record (core_frame) keeps the caller's state. A host
+ * function calling back into wasm nests a new run() on the C stack, at most
+ * CORE_MAX_HOST_DEPTH deep. */
+#include "compile.h"
+#include "numeric.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wasm memory access assumes a little-endian host");
+
+/* Nested entries from the host into wasm (each costs C stack). */
+#define CORE_MAX_HOST_DEPTH 200u
+/* Backtraces keep at most this many frames (innermost first). */
+#define CORE_MAX_TRACE 64u
+
+/* The caller's state, saved by a call. An entry into run() pushes a record
+ * with fn == NULL whose return address is the EXIT instruction. */
+typedef struct core_frame {
+  const core_cell *pc; /* return address */
+  core_slot *fp;
+  const struct core_compiled *fn;
+  kumi_instance *inst;
+  kumi_memory *mem; /* memory 0 of inst, or a zero-sized stand-in */
+} core_frame;
+
+kumi_error *core_trap(kumi_store *s, kumi_trap_code code) {
+  kumi_error *e = kb_trap(s->alloc, code);
+  return e ? e : kb_error_oom();
+}
+
+/* Appends the wasm frame (fn at pc) to a trap's backtrace. A return
+ * address points after its call, so it looks up the cell before. */
+static void add_frame(kumi_error *e, const struct core_compiled *fn, const core_cell *pc, bool return_address) {
+  if (e->nframes >= CORE_MAX_TRACE) return;
+  uint32_t cell = (uint32_t)(pc - fn->code);
+  if (return_address && cell > 0) cell--;
+  const core_module *m = fn->module;
+  kb_error_add_frame(e, fn->func_index, core_compiled_offset(fn, cell), m->funcs[fn->func_index].name, m->name);
+}
+
+/* Calls host function f with its arguments in slots; results replace them. */
+static kumi_error *call_host(kumi_store *s, kumi_instance *caller_inst, kumi_func *f, core_slot *slots) {
+  const core_functype *ft = f->type;
+  size_t n = (size_t)ft->nparams + ft->nresults;
+  kumi_val inline_vals[16];
+  kumi_val *vals = inline_vals;
+  if (n > 16 && !(vals = kb_alloc(s->alloc, n * sizeof *vals))) return kb_error_oom();
+  kumi_val *results = vals + ft->nparams;
+  for (uint32_t i = 0; i < ft->nparams; i++) vals[i] = core_val_from_slot(core_functype_params(ft)[i], slots[i]);
+  for (uint32_t i = 0; i < ft->nresults; i++) results[i] = core_val_from_slot(core_functype_results(ft)[i], 0);
+  kumi_caller caller = {s, caller_inst};
+  kumi_error *e = f->host(&caller, f->env, vals, results);
+  if (!e)
+    for (uint32_t i = 0; i < ft->nresults; i++) slots[i] = core_slot_from_val(&results[i]);
+  if (vals != inline_vals) kb_free(s->alloc, vals, n * sizeof *vals);
+  return e;
+}
+
+static kumi_memory *memory0(kumi_instance *inst, kumi_memory *none) {
+  return inst->core->nmemories ? inst->memories[0] : none;
+}
+
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* operand k of the current instruction, and the slot it names */
+#define OPD(k) (pc[1 + (k) / 2].u[(k) % 2])
+#define SL(k) fp[OPD(k)]
+#define NEXT() goto *pc->h
+#define JUMP(n)  \
+  do {           \
+    pc += (n);   \
+    NEXT();      \
+  } while (0)
+#define TRAP(code)  \
+  do {              \
+    tc = (code);    \
+    goto trap;      \
+  } while (0)
+/* immediates of the _K variants: i32, sign-extended for 64-bit ops */
+#define IMM_32(u) ((uint32_t)(u))
+#define IMM_64(u) ((uint64_t)(int64_t)(int32_t)(u))
+
+/* Runs fn with its frame at fp (params set, locals zeroed) until it
+ * returns. With labels_out set, only hands out the handler table. */
+static kumi_error *run(kumi_store *s, const struct core_compiled *fn, kumi_instance *inst, core_slot *fp,
+                       const void *const **labels_out) {
+  static const void *const labels[CORE_IOP_COUNT] = {
+#define OP(ID) [CORE_IOP_##ID] = &&L_##ID,
+#define UN(ID, IW, OW, EXPR) [CORE_IOP_##ID] = &&L_##ID,
+#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = &&L_##ID, CORE_IF_##K([CORE_IOP_##ID##_K] = &&L_##ID##_K, )
+#define CMPI(ID, IW, EXPR, NOT, SWAP)                                                         \
+  [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K, [CORE_IOP_BR_##ID] = &&L_BR_##ID, \
+  [CORE_IOP_BR_##ID##_K] = &&L_BR_##ID##_K,
+#define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_BR_##ID] = &&L_BR_##ID, [CORE_IOP_BRN_##ID] = &&L_BRN_##ID,
+#define TUN(ID, IW, OW, FN) [CORE_IOP_##ID] = &&L_##ID,
+#define TBIN(ID, IW, OW, FN) [CORE_IOP_##ID] = &&L_##ID,
+#define LOAD(ID, T, OW, CONV) [CORE_IOP_##ID] = &&L_##ID,
+#define STORE(ID, T) [CORE_IOP_##ID] = &&L_##ID,
+#include "interp_ops.h"
+  };
+  if (labels_out) {
+    *labels_out = labels;
+    return NULL;
+  }
+
+  core_exec *ex = &s->exec;
+  core_slot *const stack = ex->stack;
+  core_slot *const stack_end = stack + ex->stack_cap;
+  core_frame *const frames = ex->frames;
+  core_frame *const fr_end = frames + ex->frames_cap / sizeof(core_frame);
+  const uint32_t entry_depth = ex->depth;
+  core_frame *fr = frames + entry_depth;
+
+  kumi_memory none;
+  memset(&none, 0, sizeof none);
+  kumi_memory *mem = memory0(inst, &none);
+  uint8_t *mbase = mem->data;
+  uint64_t msize = mem->size;
+
+  core_cell exit_code[1];
+  exit_code[0].h = &&L_EXIT;
+  fr->pc = exit_code;
+  fr->fp = fp;
+  fr->fn = NULL;
+  fr->inst = inst;
+  fr->mem = mem;
+  fr++;
+
+  const core_cell *pc = fn->code;
+  kumi_trap_code tc = KUMI_TRAP_NONE;
+  kumi_error *err = NULL;
+  /* the call in progress (call_func) */
+  kumi_func *cf;
+  uint32_t cbase;
+  const core_cell *cret;
+
+  NEXT();
+
+  /* ---- control ---- */
+L_EXIT:
+  ex->depth = entry_depth;
+  return NULL;
+
+L_UNREACHABLE:
+  TRAP(KUMI_TRAP_UNREACHABLE);
+
+L_BR:
+  JUMP((int32_t)OPD(0));
+
+L_BR_IF:
+  if (SL(0)) JUMP((int32_t)OPD(1));
+  JUMP(2);
+
+L_BR_IFNOT:
+  if (!SL(0)) JUMP((int32_t)OPD(1));
+  JUMP(2);
+
+L_BR_TABLE: {
+  uint32_t i = (uint32_t)SL(0), n = OPD(1);
+  if (i > n) i = n;
+  JUMP((int32_t)OPD(2 + i));
+}
+
+L_COPY:
+  SL(0) = SL(1);
+  JUMP(2);
+
+L_CONST32:
+  SL(0) = OPD(1);
+  JUMP(2);
+
+L_CONST64:
+  SL(0) = pc[2].u64;
+  JUMP(3);
+
+L_SELECT: {
+  core_slot a = SL(1), b = SL(2);
+  SL(0) = SL(3) ? a : b;
+  JUMP(3);
+}
+
+L_RETURN1:
+  fp[0] = SL(0);
+  goto do_return;
+
+L_RETURN_N:
+  memmove(fp, fp + OPD(0), (size_t)OPD(1) * sizeof *fp);
+  goto do_return;
+
+L_RETURN:
+do_return:
+  fr--;
+  pc = fr->pc;
+  fp = fr->fp;
+  fn = fr->fn;
+  inst = fr->inst;
+  mem = fr->mem;
+  mbase = mem->data;
+  msize = mem->size;
+  NEXT();
+
+L_CALL: {
+  const struct core_compiled *c = pc[2].fn;
+  core_slot *nfp = fp + OPD(0);
+  if (UNLIKELY(c->frame_slots > (size_t)(stack_end - nfp) || fr == fr_end)) TRAP(KUMI_TRAP_STACK_EXHAUSTED);
+  for (uint32_t i = c->nparams, e = c->nparams + c->nlocals; i < e; i++) nfp[i] = 0;
+  fr->pc = pc + 3;
+  fr->fp = fp;
+  fr->fn = fn;
+  fr->inst = inst;
+  fr->mem = mem;
+  fr++;
+  fp = nfp;
+  fn = c;
+  pc = c->code;
+  NEXT();
+}
+
+L_CALL_IMPORT:
+  cf = inst->funcs[OPD(1)];
+  cbase = OPD(0);
+  cret = pc + 2;
+  goto call_func;
+
+L_CALL_INDIRECT: {
+  kumi_table *t = inst->tables[OPD(2)];
+  uint32_t i = (uint32_t)SL(3);
+  if (UNLIKELY(i >= t->size)) TRAP(KUMI_TRAP_OOB_TABLE);
+  cf = (kumi_func *)(uintptr_t)t->elems[i];
+  if (UNLIKELY(!cf)) TRAP(KUMI_TRAP_UNINIT_ELEMENT);
+  if (UNLIKELY(cf->type_id != inst->type_ids[OPD(1)])) TRAP(KUMI_TRAP_INDIRECT_MISMATCH);
+  cbase = OPD(0);
+  cret = pc + 3;
+  goto call_func;
+}
+
+call_func:
+  if (!cf->instance) {
+    /* A nested entry from this host call starts after our frame. */
+    ex->sp = (size_t)(fp - stack) + fn->frame_slots;
+    ex->depth = (uint32_t)(fr - frames);
+    err = call_host(s, inst, cf, fp + cbase);
+    if (err) goto fail;
+    mbase = mem->data;
+    msize = mem->size;
+    pc = cret;
+    NEXT();
+  } else {
+    const struct core_compiled *c = cf->compiled;
+    core_slot *nfp = fp + cbase;
+    if (UNLIKELY(c->frame_slots > (size_t)(stack_end - nfp) || fr == fr_end)) TRAP(KUMI_TRAP_STACK_EXHAUSTED);
+    for (uint32_t i = c->nparams, e = c->nparams + c->nlocals; i < e; i++) nfp[i] = 0;
+    fr->pc = cret;
+    fr->fp = fp;
+    fr->fn = fn;
+    fr->inst = inst;
+    fr->mem = mem;
+    fr++;
+    inst = cf->instance;
+    mem = memory0(inst, &none);
+    mbase = mem->data;
+    msize = mem->size;
+    fp = nfp;
+    fn = c;
+    pc = c->code;
+    NEXT();
+  }
+
+  /* ---- variables and references ---- */
+L_GLOBAL_GET:
+  SL(0) = inst->globals[OPD(1)]->value;
+  JUMP(2);
+
+L_GLOBAL_SET:
+  inst->globals[OPD(0)]->value = SL(1);
+  JUMP(2);
+
+L_REF_FUNC:
+  SL(0) = (core_slot)(uintptr_t)inst->funcs[OPD(1)];
+  JUMP(2);
+
+  /* ---- tables ---- */
+L_TABLE_GET: {
+  kumi_table *t = inst->tables[OPD(1)];
+  uint32_t i = (uint32_t)SL(2);
+  if (UNLIKELY(i >= t->size)) TRAP(KUMI_TRAP_OOB_TABLE);
+  SL(0) = t->elems[i];
+  JUMP(3);
+}
+
+L_TABLE_SET: {
+  kumi_table *t = inst->tables[OPD(0)];
+  uint32_t i = (uint32_t)SL(1);
+  if (UNLIKELY(i >= t->size)) TRAP(KUMI_TRAP_OOB_TABLE);
+  t->elems[i] = SL(2);
+  JUMP(3);
+}
+
+L_TABLE_SIZE:
+  SL(0) = inst->tables[OPD(1)]->size;
+  JUMP(2);
+
+L_TABLE_GROW: {
+  int64_t r = core_table_grow(inst->tables[OPD(1)], (uint32_t)SL(3), SL(2));
+  SL(0) = (uint32_t)r;
+  JUMP(3);
+}
+
+L_TABLE_FILL: {
+  kumi_table *t = inst->tables[OPD(0)];
+  uint32_t i = (uint32_t)SL(1), n = (uint32_t)SL(3);
+  core_slot v = SL(2);
+  if (UNLIKELY((uint64_t)i + n > t->size)) TRAP(KUMI_TRAP_OOB_TABLE);
+  for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+  JUMP(3);
+}
+
+L_TABLE_COPY: {
+  kumi_table *dt = inst->tables[OPD(0)], *st = inst->tables[OPD(1)];
+  uint32_t d = (uint32_t)SL(2), sr = (uint32_t)SL(3), n = (uint32_t)SL(4);
+  if (UNLIKELY((uint64_t)d + n > dt->size || (uint64_t)sr + n > st->size)) TRAP(KUMI_TRAP_OOB_TABLE);
+  if (n) memmove(dt->elems + d, st->elems + sr, (size_t)n * sizeof(core_slot));
+  JUMP(4);
+}
+
+L_TABLE_INIT: {
+  kumi_table *t = inst->tables[OPD(0)];
+  uint32_t e = OPD(1);
+  uint32_t d = (uint32_t)SL(2), sr = (uint32_t)SL(3), n = (uint32_t)SL(4);
+  if (UNLIKELY((uint64_t)sr + n > inst->elem_lens[e] || (uint64_t)d + n > t->size)) TRAP(KUMI_TRAP_OOB_TABLE);
+  if (n) memcpy(t->elems + d, inst->elem_items[e] + sr, (size_t)n * sizeof(core_slot));
+  JUMP(4);
+}
+
+L_ELEM_DROP:
+  inst->elem_lens[OPD(0)] = 0;
+  JUMP(2);
+
+  /* ---- memory ---- */
+L_MEMORY_SIZE:
+  SL(0) = (uint32_t)(msize / CORE_PAGE_SIZE);
+  JUMP(2);
+
+L_MEMORY_GROW: {
+  int64_t r = core_memory_grow(mem, (uint32_t)SL(1));
+  SL(0) = (uint32_t)r;
+  mbase = mem->data;
+  msize = mem->size;
+  JUMP(2);
+}
+
+L_MEMORY_FILL: {
+  uint32_t d = (uint32_t)SL(0), n = (uint32_t)SL(2);
+  uint8_t v = (uint8_t)SL(1);
+  if (UNLIKELY((uint64_t)d + n > msize)) TRAP(KUMI_TRAP_OOB_MEMORY);
+  if (n) memset(mbase + d, v, n);
+  JUMP(3);
+}
+
+L_MEMORY_COPY: {
+  uint32_t d = (uint32_t)SL(0), sr = (uint32_t)SL(1), n = (uint32_t)SL(2);
+  if (UNLIKELY((uint64_t)d + n > msize || (uint64_t)sr + n > msize)) TRAP(KUMI_TRAP_OOB_MEMORY);
+  if (n) memmove(mbase + d, mbase + sr, n);
+  JUMP(3);
+}
+
+L_MEMORY_INIT: {
+  uint32_t seg = OPD(0);
+  uint32_t d = (uint32_t)SL(1), sr = (uint32_t)SL(2), n = (uint32_t)SL(3);
+  if (UNLIKELY((uint64_t)sr + n > inst->data_lens[seg] || (uint64_t)d + n > msize)) TRAP(KUMI_TRAP_OOB_MEMORY);
+  if (n) memcpy(mbase + d, inst->core->bytes + inst->core->datas[seg].start + sr, n);
+  JUMP(3);
+}
+
+L_DATA_DROP:
+  inst->data_lens[OPD(0)] = 0;
+  JUMP(2);
+
+  /* ---- numeric, loads and stores: generated from interp_ops.h ---- */
+#define UN(ID, IW, OW, EXPR)                          \
+  L_##ID : {                                          \
+    uint##IW##_t x = (uint##IW##_t)SL(1);             \
+    SL(0) = (uint##OW##_t)(EXPR);                     \
+    JUMP(2);                                          \
+  }
+#define BIN(ID, IW, OW, EXPR, K, C)                                 \
+  L_##ID : {                                                        \
+    uint##IW##_t a = (uint##IW##_t)SL(1), b = (uint##IW##_t)SL(2); \
+    SL(0) = (uint##OW##_t)(EXPR);                                   \
+    JUMP(3);                                                        \
+  }                                                                 \
+  CORE_IF_##K(L_##ID##_K : {                                        \
+    uint##IW##_t a = (uint##IW##_t)SL(1), b = IMM_##IW(OPD(2));    \
+    SL(0) = (uint##OW##_t)(EXPR);                                   \
+    JUMP(3);                                                        \
+  })
+#define CMPI(ID, IW, EXPR, NOT, SWAP)                               \
+  L_##ID : {                                                        \
+    uint##IW##_t a = (uint##IW##_t)SL(1), b = (uint##IW##_t)SL(2); \
+    SL(0) = (uint32_t)(EXPR);                                       \
+    JUMP(3);                                                        \
+  }                                                                 \
+  L_##ID##_K : {                                                    \
+    uint##IW##_t a = (uint##IW##_t)SL(1), b = IMM_##IW(OPD(2));    \
+    SL(0) = (uint32_t)(EXPR);                                       \
+    JUMP(3);                                                        \
+  }                                                                 \
+  L_BR_##ID : {                                                     \
+    uint##IW##_t a = (uint##IW##_t)SL(0), b = (uint##IW##_t)SL(1); \
+    if (EXPR) JUMP((int32_t)OPD(2));                                \
+    JUMP(3);                                                        \
+  }                                                                 \
+  L_BR_##ID##_K : {                                                 \
+    uint##IW##_t a = (uint##IW##_t)SL(0), b = IMM_##IW(OPD(1));    \
+    if (EXPR) JUMP((int32_t)OPD(2));                                \
+    JUMP(3);                                                        \
+  }
+#define CMPF(ID, IW, EXPR)                                          \
+  L_##ID : {                                                        \
+    uint##IW##_t a = (uint##IW##_t)SL(1), b = (uint##IW##_t)SL(2); \
+    SL(0) = (uint32_t)(EXPR);                                       \
+    JUMP(3);                                                        \
+  }                                                                 \
+  L_BR_##ID : {                                                     \
+    uint##IW##_t a = (uint##IW##_t)SL(0), b = (uint##IW##_t)SL(1); \
+    if (EXPR) JUMP((int32_t)OPD(2));                                \
+    JUMP(3);                                                        \
+  }                                                                 \
+  L_BRN_##ID : {                                                    \
+    uint##IW##_t a = (uint##IW##_t)SL(0), b = (uint##IW##_t)SL(1); \
+    if (!(EXPR)) JUMP((int32_t)OPD(2));                             \
+    JUMP(3);                                                        \
+  }
+#define TUN(ID, IW, OW, FN)                   \
+  L_##ID : {                                  \
+    uint##OW##_t r;                           \
+    kumi_trap_code t = FN((uint##IW##_t)SL(1), &r); \
+    if (UNLIKELY(t)) TRAP(t);                 \
+    SL(0) = r;                                \
+    JUMP(2);                                  \
+  }
+#define TBIN(ID, IW, OW, FN)                                         \
+  L_##ID : {                                                         \
+    uint##OW##_t r;                                                  \
+    kumi_trap_code t = FN((uint##IW##_t)SL(1), (uint##IW##_t)SL(2), &r); \
+    if (UNLIKELY(t)) TRAP(t);                                        \
+    SL(0) = r;                                                       \
+    JUMP(3);                                                         \
+  }
+#define LOAD(ID, T, OW, CONV)                                      \
+  L_##ID : {                                                       \
+    uint64_t ea = (uint64_t)(uint32_t)SL(1) + OPD(2);              \
+    if (UNLIKELY(ea + sizeof(T) > msize)) TRAP(KUMI_TRAP_OOB_MEMORY); \
+    T v;                                                           \
+    memcpy(&v, mbase + ea, sizeof v);                              \
+    SL(0) = (uint##OW##_t)(CONV);                                  \
+    JUMP(3);                                                       \
+  }
+#define STORE(ID, T)                                               \
+  L_##ID : {                                                       \
+    uint64_t ea = (uint64_t)(uint32_t)SL(0) + OPD(2);              \
+    if (UNLIKELY(ea + sizeof(T) > msize)) TRAP(KUMI_TRAP_OOB_MEMORY); \
+    T v = (T)SL(1);                                                \
+    memcpy(mbase + ea, &v, sizeof v);                              \
+    JUMP(3);                                                       \
+  }
+#include "interp_ops.h"
+
+trap:
+  err = core_trap(s, tc);
+fail:
+  /* The current frame (at the faulting instruction), then its callers down
+   * to this entry. A nested trap already holds the frames above us. */
+  if (err->kind == KUMI_ERR_TRAP) {
+    add_frame(err, fn, pc, false);
+    for (core_frame *r = fr - 1; r->fn; r--) add_frame(err, r->fn, r->pc, true);
+  }
+  ex->depth = entry_depth;
+  return err;
+}
+
+const void *const *core_interp_labels(void) {
+  const void *const *labels = NULL;
+  run(NULL, NULL, NULL, NULL, &labels);
+  return labels;
+}
+
+static kumi_error *exec_init(kumi_store *s) {
+  core_exec *x = &s->exec;
+  size_t nslots = s->limits.max_stack_slots ? s->limits.max_stack_slots : (1u << 20);
+  size_t nframes = (size_t)(s->limits.max_call_depth ? s->limits.max_call_depth : 10000u) + CORE_MAX_HOST_DEPTH + 2;
+  x->stack = kb_alloc(s->alloc, nslots * sizeof(core_slot));
+  x->frames = kb_alloc(s->alloc, nframes * sizeof(core_frame));
+  if (!x->stack || !x->frames) {
+    kb_free(s->alloc, x->stack, nslots * sizeof(core_slot));
+    kb_free(s->alloc, x->frames, nframes * sizeof(core_frame));
+    x->stack = NULL;
+    x->frames = NULL;
+    return kb_error_oom();
+  }
+  x->stack_cap = nslots;
+  x->frames_cap = nframes * sizeof(core_frame);
+  x->sp = 0;
+  x->depth = 0;
+  return NULL;
+}
+
+kumi_error *core_invoke(kumi_store *s, kumi_func *f, core_slot *slots) {
+  core_exec *x = &s->exec;
+  if (!x->stack) {
+    kumi_error *e = exec_init(s);
+    if (e) return e;
+  }
+  if (x->host_depth >= CORE_MAX_HOST_DEPTH || x->depth + 1 >= x->frames_cap / sizeof(core_frame))
+    return core_trap(s, KUMI_TRAP_STACK_EXHAUSTED);
+  kumi_error *e;
+  x->host_depth++;
+  if (!f->instance) {
+    e = call_host(s, NULL, f, slots);
+  } else {
+    const struct core_compiled *c = f->compiled;
+    if (!c) {
+      e = kb_error(s->alloc, KUMI_ERR_ARG, KUMI_NO_OFFSET, "function %u has no code", f->index);
+      if (!e) e = kb_error_oom();
+    } else if (c->frame_slots > x->stack_cap - x->sp) {
+      e = core_trap(s, KUMI_TRAP_STACK_EXHAUSTED);
+    } else {
+      size_t sp = x->sp;
+      uint32_t depth = x->depth;
+      core_slot *base = x->stack + sp;
+      memcpy(base, slots, (size_t)c->nparams * sizeof *base);
+      memset(base + c->nparams, 0, (size_t)c->nlocals * sizeof *base);
+      x->sp = sp + c->frame_slots;
+      e = run(s, c, f->instance, base, NULL);
+      if (!e) memcpy(slots, base, (size_t)c->nresults * sizeof *base);
+      x->sp = sp;
+      x->depth = depth;
+    }
+  }
+  x->host_depth--;
+  return e;
+}

@@ -1,0 +1,260 @@
+/* The interpreter's internal instruction set: one X-macro list that both
+ * the translator (compile.c) and the interpreter (interp.c) expand, so an
+ * internal instruction is defined once. Include with the family macros you
+ * need defined; the others default to nothing.
+ *
+ * Operands are 32-bit fields after the handler cell (see compile.h): slot
+ * indices relative to the frame, immediates, or branch offsets. `d` is the
+ * destination slot. Values are bit patterns (numeric.h): IW/OW give the
+ * operand and result widths, 32 (zero-extended in the slot) or 64.
+ *
+ * Families, each tied to the wasm instruction CORE_OP_<ID>:
+ *   UN(ID, IW, OW, EXPR)        d, x      d = EXPR (over x)
+ *   BIN(ID, IW, OW, EXPR, K, C) d, a, b   d = EXPR (over a, b); K: also
+ *                               ID_K with b an immediate (i32, sign-extended
+ *                               for 64-bit ops); C: commutative
+ *   CMPI(ID, IW, EXPR, NOT, SWAP)  integer comparison: like BIN with K, plus
+ *                               BR_ID a, b, off / BR_ID_K a, imm, off that
+ *                               branch when EXPR holds. NOT is the negated
+ *                               comparison, SWAP the one with swapped operands
+ *   CMPF(ID, IW, EXPR)          float comparison: BIN, plus BR_ID and BRN_ID
+ *                               (branch when EXPR holds / does not hold)
+ *   TUN(ID, IW, OW, FN)         d, x      trapping: if (FN(x, &r)) trap
+ *   TBIN(ID, IW, OW, FN)        d, a, b   trapping: if (FN(a, b, &r)) trap
+ *   LOAD(ID, T, OW, CONV)       d, addr, offset   d = CONV(T loaded)
+ *   STORE(ID, T)                addr, value, offset
+ *   OP(ID)                      everything else, written by hand in interp.c
+ */
+#ifndef UN
+#define UN(ID, IW, OW, EXPR)
+#endif
+#ifndef BIN
+#define BIN(ID, IW, OW, EXPR, K, C)
+#endif
+#ifndef CMPI
+#define CMPI(ID, IW, EXPR, NOT, SWAP)
+#endif
+#ifndef CMPF
+#define CMPF(ID, IW, EXPR)
+#endif
+#ifndef TUN
+#define TUN(ID, IW, OW, FN)
+#endif
+#ifndef TBIN
+#define TBIN(ID, IW, OW, FN)
+#endif
+#ifndef LOAD
+#define LOAD(ID, T, OW, CONV)
+#endif
+#ifndef STORE
+#define STORE(ID, T)
+#endif
+#ifndef OP
+#define OP(ID)
+#endif
+
+/* ---- control, variables, calls (interp.c) ---- */
+OP(EXIT)          /* leaves the interpreter: the return address of an entry frame */
+OP(UNREACHABLE)   /* traps */
+OP(BR)            /* off */
+OP(BR_IF)         /* c, off: branch when slot c is non-zero (any width) */
+OP(BR_IFNOT)      /* c, off */
+OP(BR_TABLE)      /* i, n, then n + 1 offsets (relative to the instruction) */
+OP(COPY)          /* d, s */
+OP(CONST32)       /* d, imm: d = zero-extended imm */
+OP(CONST64)       /* d, -, imm64 */
+OP(SELECT)        /* d, a, b, c: d = c ? a : b */
+OP(RETURN)        /* results already in slots 0.. */
+OP(RETURN1)       /* s: slot 0 = s, then return */
+OP(RETURN_N)      /* base, n: slots 0..n = base..base+n, then return */
+OP(CALL)          /* base, -, callee (struct core_compiled *): same instance */
+OP(CALL_IMPORT)   /* base, func: any function of the instance's index space */
+OP(CALL_INDIRECT) /* base, type, table, i */
+OP(GLOBAL_GET)    /* d, global */
+OP(GLOBAL_SET)    /* global, s */
+OP(REF_FUNC)      /* d, func */
+OP(TABLE_GET)     /* d, table, i */
+OP(TABLE_SET)     /* table, i, v */
+OP(TABLE_SIZE)    /* d, table */
+OP(TABLE_GROW)    /* d, table, init, n */
+OP(TABLE_FILL)    /* table, i, v, n */
+OP(TABLE_COPY)    /* dst table, src table, d, s, n */
+OP(TABLE_INIT)    /* table, elem, d, s, n */
+OP(ELEM_DROP)     /* elem */
+OP(MEMORY_SIZE)   /* d */
+OP(MEMORY_GROW)   /* d, n */
+OP(MEMORY_FILL)   /* d, v, n */
+OP(MEMORY_COPY)   /* d, s, n */
+OP(MEMORY_INIT)   /* data, d, s, n */
+OP(DATA_DROP)     /* data */
+
+/* ---- numeric ---- */
+UN(I32_EQZ, 32, 32, x == 0)
+UN(I64_EQZ, 64, 32, x == 0)
+UN(I32_CLZ, 32, 32, core_num_i32_clz(x))
+UN(I32_CTZ, 32, 32, core_num_i32_ctz(x))
+UN(I32_POPCNT, 32, 32, core_num_i32_popcnt(x))
+UN(I64_CLZ, 64, 64, core_num_i64_clz(x))
+UN(I64_CTZ, 64, 64, core_num_i64_ctz(x))
+UN(I64_POPCNT, 64, 64, core_num_i64_popcnt(x))
+UN(F32_ABS, 32, 32, core_num_f32_abs(x))
+UN(F32_NEG, 32, 32, core_num_f32_neg(x))
+UN(F32_CEIL, 32, 32, core_num_f32_ceil(x))
+UN(F32_FLOOR, 32, 32, core_num_f32_floor(x))
+UN(F32_TRUNC, 32, 32, core_num_f32_trunc(x))
+UN(F32_NEAREST, 32, 32, core_num_f32_nearest(x))
+UN(F32_SQRT, 32, 32, core_num_f32_sqrt(x))
+UN(F64_ABS, 64, 64, core_num_f64_abs(x))
+UN(F64_NEG, 64, 64, core_num_f64_neg(x))
+UN(F64_CEIL, 64, 64, core_num_f64_ceil(x))
+UN(F64_FLOOR, 64, 64, core_num_f64_floor(x))
+UN(F64_TRUNC, 64, 64, core_num_f64_trunc(x))
+UN(F64_NEAREST, 64, 64, core_num_f64_nearest(x))
+UN(F64_SQRT, 64, 64, core_num_f64_sqrt(x))
+UN(I32_WRAP_I64, 64, 32, (uint32_t)x)
+UN(I64_EXTEND_I32_S, 32, 64, core_num_i64_extend_i32_s(x))
+UN(F32_CONVERT_I32_S, 32, 32, core_num_f32_convert_i32_s(x))
+UN(F32_CONVERT_I32_U, 32, 32, core_num_f32_convert_i32_u(x))
+UN(F32_CONVERT_I64_S, 64, 32, core_num_f32_convert_i64_s(x))
+UN(F32_CONVERT_I64_U, 64, 32, core_num_f32_convert_i64_u(x))
+UN(F32_DEMOTE_F64, 64, 32, core_num_f32_demote_f64(x))
+UN(F64_CONVERT_I32_S, 32, 64, core_num_f64_convert_i32_s(x))
+UN(F64_CONVERT_I32_U, 32, 64, core_num_f64_convert_i32_u(x))
+UN(F64_CONVERT_I64_S, 64, 64, core_num_f64_convert_i64_s(x))
+UN(F64_CONVERT_I64_U, 64, 64, core_num_f64_convert_i64_u(x))
+UN(F64_PROMOTE_F32, 32, 64, core_num_f64_promote_f32(x))
+UN(I32_EXTEND8_S, 32, 32, core_num_i32_extend8_s(x))
+UN(I32_EXTEND16_S, 32, 32, core_num_i32_extend16_s(x))
+UN(I64_EXTEND8_S, 64, 64, core_num_i64_extend8_s(x))
+UN(I64_EXTEND16_S, 64, 64, core_num_i64_extend16_s(x))
+UN(I64_EXTEND32_S, 64, 64, core_num_i64_extend32_s(x))
+UN(I32_TRUNC_SAT_F32_S, 32, 32, core_num_i32_trunc_sat_f32_s(x))
+UN(I32_TRUNC_SAT_F32_U, 32, 32, core_num_i32_trunc_sat_f32_u(x))
+UN(I32_TRUNC_SAT_F64_S, 64, 32, core_num_i32_trunc_sat_f64_s(x))
+UN(I32_TRUNC_SAT_F64_U, 64, 32, core_num_i32_trunc_sat_f64_u(x))
+UN(I64_TRUNC_SAT_F32_S, 32, 64, core_num_i64_trunc_sat_f32_s(x))
+UN(I64_TRUNC_SAT_F32_U, 32, 64, core_num_i64_trunc_sat_f32_u(x))
+UN(I64_TRUNC_SAT_F64_S, 64, 64, core_num_i64_trunc_sat_f64_s(x))
+UN(I64_TRUNC_SAT_F64_U, 64, 64, core_num_i64_trunc_sat_f64_u(x))
+
+TUN(I32_TRUNC_F32_S, 32, 32, core_num_i32_trunc_f32_s)
+TUN(I32_TRUNC_F32_U, 32, 32, core_num_i32_trunc_f32_u)
+TUN(I32_TRUNC_F64_S, 64, 32, core_num_i32_trunc_f64_s)
+TUN(I32_TRUNC_F64_U, 64, 32, core_num_i32_trunc_f64_u)
+TUN(I64_TRUNC_F32_S, 32, 64, core_num_i64_trunc_f32_s)
+TUN(I64_TRUNC_F32_U, 32, 64, core_num_i64_trunc_f32_u)
+TUN(I64_TRUNC_F64_S, 64, 64, core_num_i64_trunc_f64_s)
+TUN(I64_TRUNC_F64_U, 64, 64, core_num_i64_trunc_f64_u)
+
+BIN(I32_ADD, 32, 32, a + b, 1, 1)
+BIN(I32_SUB, 32, 32, a - b, 1, 0)
+BIN(I32_MUL, 32, 32, a * b, 1, 1)
+BIN(I32_AND, 32, 32, a & b, 1, 1)
+BIN(I32_OR, 32, 32, a | b, 1, 1)
+BIN(I32_XOR, 32, 32, a ^ b, 1, 1)
+BIN(I32_SHL, 32, 32, core_num_i32_shl(a, b), 1, 0)
+BIN(I32_SHR_S, 32, 32, core_num_i32_shr_s(a, b), 1, 0)
+BIN(I32_SHR_U, 32, 32, core_num_i32_shr_u(a, b), 1, 0)
+BIN(I32_ROTL, 32, 32, core_num_i32_rotl(a, b), 1, 0)
+BIN(I32_ROTR, 32, 32, core_num_i32_rotr(a, b), 1, 0)
+BIN(I64_ADD, 64, 64, a + b, 1, 1)
+BIN(I64_SUB, 64, 64, a - b, 1, 0)
+BIN(I64_MUL, 64, 64, a * b, 1, 1)
+BIN(I64_AND, 64, 64, a & b, 1, 1)
+BIN(I64_OR, 64, 64, a | b, 1, 1)
+BIN(I64_XOR, 64, 64, a ^ b, 1, 1)
+BIN(I64_SHL, 64, 64, core_num_i64_shl(a, b), 1, 0)
+BIN(I64_SHR_S, 64, 64, core_num_i64_shr_s(a, b), 1, 0)
+BIN(I64_SHR_U, 64, 64, core_num_i64_shr_u(a, b), 1, 0)
+BIN(I64_ROTL, 64, 64, core_num_i64_rotl(a, b), 1, 0)
+BIN(I64_ROTR, 64, 64, core_num_i64_rotr(a, b), 1, 0)
+BIN(F32_ADD, 32, 32, core_num_f32_add(a, b), 0, 1)
+BIN(F32_SUB, 32, 32, core_num_f32_sub(a, b), 0, 0)
+BIN(F32_MUL, 32, 32, core_num_f32_mul(a, b), 0, 1)
+BIN(F32_DIV, 32, 32, core_num_f32_div(a, b), 0, 0)
+BIN(F32_MIN, 32, 32, core_num_f32_min(a, b), 0, 0)
+BIN(F32_MAX, 32, 32, core_num_f32_max(a, b), 0, 0)
+BIN(F32_COPYSIGN, 32, 32, core_num_f32_copysign(a, b), 0, 0)
+BIN(F64_ADD, 64, 64, core_num_f64_add(a, b), 0, 1)
+BIN(F64_SUB, 64, 64, core_num_f64_sub(a, b), 0, 0)
+BIN(F64_MUL, 64, 64, core_num_f64_mul(a, b), 0, 1)
+BIN(F64_DIV, 64, 64, core_num_f64_div(a, b), 0, 0)
+BIN(F64_MIN, 64, 64, core_num_f64_min(a, b), 0, 0)
+BIN(F64_MAX, 64, 64, core_num_f64_max(a, b), 0, 0)
+BIN(F64_COPYSIGN, 64, 64, core_num_f64_copysign(a, b), 0, 0)
+
+TBIN(I32_DIV_S, 32, 32, core_num_i32_div_s)
+TBIN(I32_DIV_U, 32, 32, core_num_i32_div_u)
+TBIN(I32_REM_S, 32, 32, core_num_i32_rem_s)
+TBIN(I32_REM_U, 32, 32, core_num_i32_rem_u)
+TBIN(I64_DIV_S, 64, 64, core_num_i64_div_s)
+TBIN(I64_DIV_U, 64, 64, core_num_i64_div_u)
+TBIN(I64_REM_S, 64, 64, core_num_i64_rem_s)
+TBIN(I64_REM_U, 64, 64, core_num_i64_rem_u)
+
+CMPI(I32_EQ, 32, a == b, I32_NE, I32_EQ)
+CMPI(I32_NE, 32, a != b, I32_EQ, I32_NE)
+CMPI(I32_LT_S, 32, (int32_t)a < (int32_t)b, I32_GE_S, I32_GT_S)
+CMPI(I32_LT_U, 32, a < b, I32_GE_U, I32_GT_U)
+CMPI(I32_GT_S, 32, (int32_t)a > (int32_t)b, I32_LE_S, I32_LT_S)
+CMPI(I32_GT_U, 32, a > b, I32_LE_U, I32_LT_U)
+CMPI(I32_LE_S, 32, (int32_t)a <= (int32_t)b, I32_GT_S, I32_GE_S)
+CMPI(I32_LE_U, 32, a <= b, I32_GT_U, I32_GE_U)
+CMPI(I32_GE_S, 32, (int32_t)a >= (int32_t)b, I32_LT_S, I32_LE_S)
+CMPI(I32_GE_U, 32, a >= b, I32_LT_U, I32_LE_U)
+CMPI(I64_EQ, 64, a == b, I64_NE, I64_EQ)
+CMPI(I64_NE, 64, a != b, I64_EQ, I64_NE)
+CMPI(I64_LT_S, 64, (int64_t)a < (int64_t)b, I64_GE_S, I64_GT_S)
+CMPI(I64_LT_U, 64, a < b, I64_GE_U, I64_GT_U)
+CMPI(I64_GT_S, 64, (int64_t)a > (int64_t)b, I64_LE_S, I64_LT_S)
+CMPI(I64_GT_U, 64, a > b, I64_LE_U, I64_LT_U)
+CMPI(I64_LE_S, 64, (int64_t)a <= (int64_t)b, I64_GT_S, I64_GE_S)
+CMPI(I64_LE_U, 64, a <= b, I64_GT_U, I64_GE_U)
+CMPI(I64_GE_S, 64, (int64_t)a >= (int64_t)b, I64_LT_S, I64_LE_S)
+CMPI(I64_GE_U, 64, a >= b, I64_LT_U, I64_LE_U)
+CMPF(F32_EQ, 32, core_num_f32_eq(a, b))
+CMPF(F32_NE, 32, core_num_f32_ne(a, b))
+CMPF(F32_LT, 32, core_num_f32_lt(a, b))
+CMPF(F32_GT, 32, core_num_f32_gt(a, b))
+CMPF(F32_LE, 32, core_num_f32_le(a, b))
+CMPF(F32_GE, 32, core_num_f32_ge(a, b))
+CMPF(F64_EQ, 64, core_num_f64_eq(a, b))
+CMPF(F64_NE, 64, core_num_f64_ne(a, b))
+CMPF(F64_LT, 64, core_num_f64_lt(a, b))
+CMPF(F64_GT, 64, core_num_f64_gt(a, b))
+CMPF(F64_LE, 64, core_num_f64_le(a, b))
+CMPF(F64_GE, 64, core_num_f64_ge(a, b))
+
+LOAD(I32_LOAD, uint32_t, 32, v)
+LOAD(I64_LOAD, uint64_t, 64, v)
+LOAD(F32_LOAD, uint32_t, 32, v)
+LOAD(F64_LOAD, uint64_t, 64, v)
+LOAD(I32_LOAD8_S, uint8_t, 32, (int32_t)(int8_t)v)
+LOAD(I32_LOAD8_U, uint8_t, 32, v)
+LOAD(I32_LOAD16_S, uint16_t, 32, (int32_t)(int16_t)v)
+LOAD(I32_LOAD16_U, uint16_t, 32, v)
+LOAD(I64_LOAD8_S, uint8_t, 64, (int64_t)(int8_t)v)
+LOAD(I64_LOAD8_U, uint8_t, 64, v)
+LOAD(I64_LOAD16_S, uint16_t, 64, (int64_t)(int16_t)v)
+LOAD(I64_LOAD16_U, uint16_t, 64, v)
+LOAD(I64_LOAD32_S, uint32_t, 64, (int64_t)(int32_t)v)
+LOAD(I64_LOAD32_U, uint32_t, 64, v)
+STORE(I32_STORE, uint32_t)
+STORE(I64_STORE, uint64_t)
+STORE(F32_STORE, uint32_t)
+STORE(F64_STORE, uint64_t)
+STORE(I32_STORE8, uint8_t)
+STORE(I32_STORE16, uint16_t)
+STORE(I64_STORE8, uint8_t)
+STORE(I64_STORE16, uint16_t)
+STORE(I64_STORE32, uint32_t)
+
+#undef UN
+#undef BIN
+#undef CMPI
+#undef CMPF
+#undef TUN
+#undef TBIN
+#undef LOAD
+#undef STORE
+#undef OP
