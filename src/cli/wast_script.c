@@ -413,14 +413,12 @@ static wast_result run_action(wast_script *s, const cJSON *cmd, wast_outcome *o,
 
   kumi_instance *inst = NULL;
   if ((r = find_inst(s, action, "module", &inst, w)) != R_PASS) goto done;
-  if (memchr(field, 0, field_len)) {
-    /* kumi_instance_func takes a NUL-terminated name. */
-    r = result(R_FAIL, w, "export name contains a NUL byte: the public API has no length-aware export lookup");
-    goto done;
-  }
+  /* Export names may hold NUL bytes, so look them up with their length. */
+  kumi_extern ext;
+  bool found = kumi_instance_export_n(inst, field, field_len, &ext);
 
   if (strcmp(type, "invoke") == 0) {
-    kumi_func *f = kumi_instance_func(inst, field);
+    kumi_func *f = found && ext.kind == KUMI_EXTERN_FUNC ? ext.of.func : NULL;
     if (!f) {
       r = result(R_FAIL, w, "no exported function \"%s\"", field);
       goto done;
@@ -450,8 +448,7 @@ static wast_result run_action(wast_script *s, const cJSON *cmd, wast_outcome *o,
     }
     o->error = kumi_func_call(s->store, f, argv, nargs, o->results, o->nresults);
   } else if (strcmp(type, "get") == 0) {
-    kumi_extern ext;
-    if (!kumi_instance_export(inst, field, &ext) || ext.kind != KUMI_EXTERN_GLOBAL) {
+    if (!found || ext.kind != KUMI_EXTERN_GLOBAL) {
       r = result(R_FAIL, w, "no exported global \"%s\"", field);
       goto done;
     }

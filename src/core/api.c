@@ -23,8 +23,6 @@ void kumi_engine_free(kumi_engine *e) {
 
 /* ---- modules ------------------------------------------------------------------ */
 
-static kumi_valkind kind_of(core_valtype t) { return core_valkind(t); }
-
 /* Fills m->api_types from the module's types, in the module's arena. */
 static bool make_api_types(kumi_module *m) {
   core_module *c = m->core;
@@ -36,7 +34,7 @@ static bool make_api_types(kumi_module *m) {
     size_t n = (size_t)ft->nparams + ft->nresults;
     kumi_valkind *kinds = kb_arena_alloc(&c->arena, (n ? n : 1) * sizeof *kinds);
     if (!kinds) return false;
-    for (size_t j = 0; j < n; j++) kinds[j] = kind_of(ft->types[j]);
+    for (size_t j = 0; j < n; j++) kinds[j] = core_valkind(ft->types[j]);
     m->api_types[i].nparams = ft->nparams;
     m->api_types[i].nresults = ft->nresults;
     m->api_types[i].params = kinds;
