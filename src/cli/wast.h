@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "component/component.h"
 #include "kumi.h"
 
 typedef struct wast_counts {
@@ -34,11 +35,19 @@ typedef struct wast_skiplist {
 /* Loads a skip list file. On failure prints why to stderr and returns false. */
 bool cli_wast_skip_load(wast_skiplist *sl, const kumi_allocator *a, const char *path);
 void cli_wast_skip_free(wast_skiplist *sl);
-/* The reason when (stem, line) is listed, else NULL. */
-const char *cli_wast_skip_find(const wast_skiplist *sl, const char *stem, size_t stem_len, uint32_t line);
+/* The reason when (stem, line) is listed, else NULL. An entry whose stem
+ * contains '/' (e.g. `wasm-tools/resources`) names the manifest by the end
+ * of its path, for suites where stems repeat. */
+const char *cli_wast_skip_find(const wast_skiplist *sl, const char *path, const char *stem, size_t stem_len,
+                               uint32_t line);
 
 typedef struct wast_options {
   bool verbose;
+  /* Component Model features for component binaries (--features). When
+   * `unsupported` is set, a feature kumi lacks was asked for: component
+   * commands are skipped with that reason. */
+  comp_features features;
+  const char *unsupported;
   const wast_skiplist *skip; /* never NULL (may be empty) */
   FILE *out;
 } wast_options;

@@ -1,0 +1,108 @@
+/* `kumi parse FILE.wat [-o FILE.wasm]`: the text format to the binary. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "text/text.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: kumi parse FILE.wat [-o FILE.wasm]\n"
+          "Encodes a module written in the WebAssembly text format as a binary module.\n"
+          "Without -o the output is FILE with its .wat extension replaced by .wasm;\n"
+          "-o - writes to standard output.\n");
+}
+
+/* Prints the source line holding byte offset pos with a caret under it. */
+static void show_source_line(const char *src, size_t len, uint64_t pos) {
+  if (pos > len) return;
+  size_t start = (size_t)pos, end = (size_t)pos;
+  while (start > 0 && src[start - 1] != '\n') start--;
+  while (end < len && src[end] != '\n' && src[end] != '\r') end++;
+  fprintf(stderr, "  %.*s\n  ", (int)(end - start), src + start);
+  for (size_t k = start; k < pos; k++) fputc(src[k] == '\t' ? '\t' : ' ', stderr);
+  fputs("^\n", stderr);
+}
+
+static int write_all(const char *path, const uint8_t *data, size_t len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
+  if (!f) {
+    fprintf(stderr, "error: cannot write %s\n", path);
+    return 1;
+  }
+  bool ok = fwrite(data, 1, len, f) == len;
+  if (f != stdout) ok = fclose(f) == 0 && ok;
+  else ok = fflush(f) == 0 && ok;
+  if (!ok) {
+    fprintf(stderr, "error: cannot write %s\n", path);
+    return 1;
+  }
+  return 0;
+}
+
+int cli_parse(int argc, char **argv) {
+  const char *in = NULL, *out = NULL;
+  for (int k = 1; k < argc; k++) {
+    if (strcmp(argv[k], "-o") == 0 && k + 1 < argc) {
+      out = argv[++k];
+    } else if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (argv[k][0] == '-' && argv[k][1]) {
+      usage(stderr);
+      return 1;
+    } else if (!in) {
+      in = argv[k];
+    } else {
+      usage(stderr);
+      return 1;
+    }
+  }
+  if (!in) {
+    usage(stderr);
+    return 1;
+  }
+  const kumi_allocator *a = kb_default_allocator();
+  uint8_t *src;
+  size_t len;
+  kumi_error *e = kb_read_file(a, in, &src, &len);
+  if (e) {
+    fprintf(stderr, "error: %s\n", kumi_error_message(e));
+    kumi_error_free(e);
+    return 1;
+  }
+  uint8_t *bin;
+  size_t bin_len;
+  e = text_parse_wat(a, (const char *)src, len, &bin, &bin_len);
+  if (e) {
+    fprintf(stderr, "%s:%s\n", in, kumi_error_message(e));
+    if (kumi_error_offset(e) != KUMI_NO_OFFSET) show_source_line((const char *)src, len, kumi_error_offset(e));
+    kumi_error_free(e);
+    kb_free(a, src, len);
+    return 1;
+  }
+  kb_free(a, src, len);
+
+  char *path = NULL;
+  size_t path_cap = 0;
+  if (!out) {
+    size_t n = strlen(in);
+    if (n > 4 && strcmp(in + n - 4, ".wat") == 0) n -= 4;
+    path_cap = n + 6;
+    path = kb_alloc(a, path_cap);
+    if (!path) {
+      kb_free(a, bin, bin_len);
+      fprintf(stderr, "error: out of memory\n");
+      return 1;
+    }
+    memcpy(path, in, n);
+    memcpy(path + n, ".wasm", 6);
+    out = path;
+  }
+  int rc = write_all(out, bin, bin_len);
+  kb_free(a, path, path_cap);
+  kb_free(a, bin, bin_len);
+  return rc;
+}

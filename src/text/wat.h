@@ -1,0 +1,129 @@
+/* The module parser of the text format: internal contract between
+ * wat_module.c (module fields, index spaces, sections) and wat_instr.c
+ * (type uses, instructions, expressions). The parser works on the token
+ * array of lex.h in two passes over the module's fields: the first binds
+ * every identifier to its index, the second encodes. */
+#ifndef KUMI_TEXT_WAT_H
+#define KUMI_TEXT_WAT_H
+
+#include "../core/instr.h"
+#include "lex.h"
+
+/* Index spaces that identifiers bind in, module-wide. */
+enum { WS_TYPE, WS_FUNC, WS_TABLE, WS_MEM, WS_GLOBAL, WS_ELEM, WS_DATA, WS_COUNT };
+
+typedef struct wat_functype {
+  uint32_t nparams, nresults;
+  uint8_t *types; /* params then results, value type bytes; arena */
+} wat_functype;
+
+typedef struct wat_label {
+  const uint8_t *name; /* NULL when the block has no label */
+  uint32_t name_len;
+  uint8_t op;    /* CORE_OP_BLOCK, _LOOP or _IF */
+  bool has_else; /* an `if` whose `else` was seen */
+} wat_label;
+
+typedef struct wat_name {
+  uint32_t index;
+  const uint8_t *name;
+  uint32_t len;
+} wat_name;
+
+typedef struct wat_parser {
+  const kumi_allocator *a;
+  kb_arena *ar;
+  const char *src; /* for line/column of errors */
+  size_t srclen;
+  const text_token *t;
+  size_t n, i; /* tokens, cursor */
+  kumi_error *err; /* the first error */
+  unsigned depth;  /* folded-expression nesting */
+  bool quoted;     /* parsing the text of a (module quote); no nested quote */
+
+  kb_map opnames; /* instruction name -> core_opcode + 1 */
+  KB_VEC(wat_functype) types;
+  kb_map type_index; /* encoded function type -> index + 1 of its first definition */
+  kb_map names[WS_COUNT]; /* identifier -> index + 1 */
+  uint32_t count[WS_COUNT]; /* pass 1: definitions so far */
+  uint32_t next[WS_COUNT];  /* pass 2: index of the next definition */
+  KB_VEC(wat_name) func_names;
+  const uint8_t *module_name;
+  uint32_t module_name_len;
+  size_t name_tok; /* token of the module's identifier */
+
+  /* Per function. */
+  kb_map locals; /* identifier -> local index + 1 */
+  uint32_t nlocals;
+  KB_VEC(uint8_t) local_types; /* declared locals (not params) */
+  KB_VEC(wat_label) labels;
+
+  text_buf *out;  /* where instructions go */
+  text_buf fold;  /* immediates of folded instructions awaiting their operands */
+  bool uses_data_count; /* memory.init or data.drop seen */
+
+  /* Section contents (without id and size) and their item counts. */
+  text_buf sec[13];
+  uint32_t sec_count[13];
+  bool has_start;
+} wat_parser;
+
+/* Parses the form `(module id? ...)` (also `binary` and `quote`) at
+ * toks[*i], in a token array lexed from src (e.g. a script), and appends
+ * the binary to out. On success *i is just past the form. *name_tok is the
+ * index of the module's identifier token, or SIZE_MAX. */
+kumi_error *wat_parse_module_form(const kumi_allocator *a, const char *src, size_t len, const text_token *toks,
+                                  size_t ntoks, size_t *i, text_buf *out, size_t *name_tok);
+
+/* ---- helpers (wat_module.c) ---- */
+/* Records the first error, at token k, and returns false. */
+bool wat_fail(wat_parser *p, size_t k, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+bool wat_oom(wat_parser *p);
+const text_token *wat_tok(const wat_parser *p); /* the token at the cursor */
+bool wat_is_kw(const text_token *t, const char *kw);
+/* True when the cursor is at '(' followed by keyword kw. */
+bool wat_at_form(const wat_parser *p, const char *kw);
+bool wat_expect_rpar(wat_parser *p);
+bool wat_expect_form(wat_parser *p, const char *kw); /* consumes "( kw" */
+/* Parses an index (number or identifier) in space ws. */
+bool wat_index(wat_parser *p, int ws, uint32_t *out);
+bool wat_at_index(const wat_parser *p); /* a number or identifier is next */
+/* A value type keyword at the cursor: i32 i64 f32 f64 v128 funcref externref. */
+bool wat_valtype(wat_parser *p, uint8_t *out);
+bool wat_reftype_kw(const text_token *t, uint8_t *out);
+/* Index of a function type equal to ft, appending it when new. */
+bool wat_type_for(wat_parser *p, const uint8_t *types, uint32_t nparams, uint32_t nresults, uint32_t *out);
+
+/* ---- instructions (wat_instr.c) ---- */
+typedef struct wat_typeuse {
+  bool has_type;
+  uint32_t type;
+  size_t type_tok;
+  bool has_inline; /* any (param) or (result) */
+  KB_VEC(uint8_t) types;
+  uint32_t nparams, nresults;
+} wat_typeuse;
+/* Parses `(type x)? (param ...)* (result ...)*`. With bind, parameter
+ * identifiers become local names; allow_ids false rejects them. Free
+ * tu->types with kb_vec_free. */
+bool wat_parse_typeuse(wat_parser *p, wat_typeuse *tu, bool allow_ids, bool bind);
+/* The type index a type use stands for: the given one (checked against an
+ * inline signature) or the implicit one. *nparams gets the parameter count
+ * (0 when the type is unknown). */
+bool wat_resolve_typeuse(wat_parser *p, wat_typeuse *tu, uint32_t *type, uint32_t *nparams);
+bool wat_build_opnames(wat_parser *p);
+/* instr* up to (not including) ')'; plain blocks must be closed. */
+bool wat_instrs(wat_parser *p);
+/* One folded instruction at '('. */
+bool wat_folded(wat_parser *p);
+/* An expression into buf, terminated by `end`: instr* up to ')'. */
+bool wat_expr(wat_parser *p, text_buf *buf);
+/* A single folded instruction as an expression (offset and item
+ * abbreviations), terminated by `end`. */
+bool wat_folded_expr(wat_parser *p, text_buf *buf);
+
+#endif

@@ -1,0 +1,370 @@
+/* Unit tests for src/text: the lexer, literal conversion, the module parser
+ * (bytes compared with hand-encoded binaries), error positions, and
+ * allocation discipline (no leaks, and clean failure when any allocation
+ * fails). */
+#include "text/lex.h"
+#include "text/wat.h"
+#include "text/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int passed, failed;
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (cond) {                                                                \
+      passed++;                                                                \
+    } else {                                                                   \
+      failed++;                                                                \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                          \
+  } while (0)
+
+/* An allocator that counts live bytes and can fail the Nth allocation. */
+typedef struct counting {
+  long long live;
+  long allocs;
+  long fail_at; /* 0: never */
+} counting;
+
+static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
+  counting *c = ud;
+  if (new_size == 0) {
+    if (p) c->live -= (long long)old_size;
+    free(p);
+    return NULL;
+  }
+  c->allocs++;
+  if (c->fail_at && c->allocs >= c->fail_at) return NULL;
+  void *r = realloc(p, new_size);
+  if (r) c->live += (long long)new_size - (long long)(p ? old_size : 0);
+  return r;
+}
+
+/* Parses src; on success compares with want (module body after the 8-byte
+ * header) when given. Returns the error message (static copy) or NULL. */
+static char last_error[512];
+static const char *parse(const char *src, uint8_t **out, size_t *out_len) {
+  const kumi_allocator *a = kb_default_allocator();
+  kumi_error *e = text_parse_wat(a, src, strlen(src), out, out_len);
+  if (!e) return NULL;
+  snprintf(last_error, sizeof last_error, "%s", kumi_error_message(e));
+  kumi_error_free(e);
+  return last_error;
+}
+
+static bool parses_to(const char *src, const uint8_t *want, size_t want_len) {
+  uint8_t *out;
+  size_t len;
+  const char *err = parse(src, &out, &len);
+  if (err) {
+    fprintf(stderr, "unexpected error: %s\n  in: %s\n", err, src);
+    return false;
+  }
+  static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  bool ok = len == want_len + 8 && memcmp(out, header, 8) == 0 && memcmp(out + 8, want, want_len) == 0;
+  if (!ok) {
+    fprintf(stderr, "mismatch for %s\n  got:", src);
+    for (size_t k = 8; k < len; k++) fprintf(stderr, " %02x", out[k]);
+    fprintf(stderr, "\n");
+  }
+  kb_free(kb_default_allocator(), out, len);
+  return ok;
+}
+#define PARSES_TO(src, ...) parses_to(src, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
+
+/* True when parsing fails with a message containing want. */
+static bool fails_with(const char *src, const char *want) {
+  uint8_t *out;
+  size_t len;
+  const char *err = parse(src, &out, &len);
+  if (!err) {
+    kb_free(kb_default_allocator(), out, len);
+    fprintf(stderr, "expected failure (%s): %s\n", want, src);
+    return false;
+  }
+  if (!strstr(err, want)) {
+    fprintf(stderr, "expected \"%s\", got \"%s\"\n", want, err);
+    return false;
+  }
+  return true;
+}
+
+/* ---- lexer ---- */
+
+static size_t lex(kb_arena *ar, const char *src, text_token **t) {
+  size_t n = 0;
+  kumi_error *e = text_lex(ar, src, strlen(src), t, &n);
+  if (e) {
+    kumi_error_free(e);
+    return 0;
+  }
+  return n;
+}
+
+static void test_lexer(void) {
+  kb_arena ar;
+  kb_arena_init(&ar, kb_default_allocator());
+  text_token *t;
+  size_t n = lex(&ar, "(func $f;;c\n (; a (; nested ;) ;)i32.const -0x1_0 1.5e3 nan:0x7f inf \"a\\n\\u{1F600}\\41\")",
+                 &t);
+  CHECK(n == 11);
+  if (n == 11) {
+    CHECK(t[0].kind == TK_LPAR && t[1].kind == TK_KEYWORD && t[2].kind == TK_ID);
+    CHECK(t[2].slen == 1 && t[2].str[0] == 'f');
+    CHECK(t[3].kind == TK_KEYWORD && t[4].kind == TK_INT && t[5].kind == TK_FLOAT);
+    CHECK(t[6].kind == TK_FLOAT && t[7].kind == TK_FLOAT);
+    CHECK(t[8].kind == TK_STRING && t[8].slen == 7 && memcmp(t[8].str, "a\n\xF0\x9F\x98\x80" "A", 7) == 0);
+    CHECK(t[9].kind == TK_RPAR && t[10].kind == TK_EOF);
+  }
+  n = lex(&ar, "$\"a b\" (@custom \"x\" (nested)) 0x1_ 1__2 0x 1e 12", &t);
+  CHECK(n == 7);
+  if (n == 7) {
+    CHECK(t[0].kind == TK_ID && t[0].slen == 3 && memcmp(t[0].str, "a b", 3) == 0);
+    CHECK(t[1].kind == TK_RESERVED && t[2].kind == TK_RESERVED && t[3].kind == TK_RESERVED);
+    CHECK(t[4].kind == TK_RESERVED && t[5].kind == TK_NAT);
+  }
+  CHECK(text_classify_number((const uint8_t *)"0x1.8p-3", 8) == TK_FLOAT);
+  CHECK(text_classify_number((const uint8_t *)"+1_000", 6) == TK_INT);
+  CHECK(text_classify_number((const uint8_t *)"1.", 2) == TK_FLOAT);
+  CHECK(text_classify_number((const uint8_t *)"0x.8", 4) == TK_RESERVED);
+  CHECK(text_classify_number((const uint8_t *)"-nan:0x1", 8) == TK_FLOAT);
+  /* Tokens must be separated. */
+  CHECK(lex(&ar, "$l\"a\"", &t) == 0);
+  CHECK(lex(&ar, "\"a\"\"b\"", &t) == 0);
+  CHECK(lex(&ar, "(; unclosed", &t) == 0);
+  CHECK(lex(&ar, "\"unclosed", &t) == 0);
+  CHECK(lex(&ar, "\"\\u{D800}\"", &t) == 0);
+  CHECK(lex(&ar, "\"\\x\"", &t) == 0);
+  CHECK(lex(&ar, "\"tab\tin string\"", &t) == 0);
+  kb_arena_free(&ar);
+}
+
+/* ---- literals ---- */
+
+static bool f32_is(const char *s, uint32_t want) {
+  uint32_t bits = 0;
+  const char *why = text_f32(kb_default_allocator(), (const uint8_t *)s, strlen(s), &bits);
+  if (why || bits != want) fprintf(stderr, "f32 %s: got %08x (%s), want %08x\n", s, bits, why ? why : "ok", want);
+  return !why && bits == want;
+}
+
+static bool f64_is(const char *s, uint64_t want) {
+  uint64_t bits = 0;
+  const char *why = text_f64(kb_default_allocator(), (const uint8_t *)s, strlen(s), &bits);
+  return !why && bits == want;
+}
+
+static void test_literals(void) {
+  uint64_t v;
+  CHECK(!text_int((const uint8_t *)"-1", 2, 32, &v) && v == 0xFFFFFFFFu);
+  CHECK(!text_int((const uint8_t *)"0xffff_ffff", 11, 32, &v) && v == 0xFFFFFFFFu);
+  CHECK(!text_int((const uint8_t *)"-0x80000000", 11, 32, &v) && v == 0x80000000u);
+  CHECK(text_int((const uint8_t *)"-0x80000001", 11, 32, &v) != NULL);
+  CHECK(text_int((const uint8_t *)"4294967296", 10, 32, &v) != NULL);
+  CHECK(!text_int((const uint8_t *)"18446744073709551615", 20, 64, &v) && v == UINT64_MAX);
+  CHECK(text_int((const uint8_t *)"18446744073709551616", 20, 64, &v) != NULL);
+  CHECK(!text_int((const uint8_t *)"-9223372036854775808", 20, 64, &v) && v == 0x8000000000000000u);
+  CHECK(text_nat((const uint8_t *)"+1", 2, 32, &v) != NULL);
+
+  CHECK(f32_is("1.5", 0x3FC00000));
+  CHECK(f32_is("-0", 0x80000000));
+  CHECK(f32_is("0x1p-149", 0x00000001));
+  CHECK(f32_is("0x1.fffffep127", 0x7F7FFFFF));
+  CHECK(f32_is("nan", 0x7FC00000));
+  CHECK(f32_is("-nan:0x1", 0xFF800001));
+  CHECK(f32_is("+inf", 0x7F800000));
+  CHECK(f32_is("1_000.0_1", 0x447A00A4));
+  /* Halfway between 1 and 1+2^-23, plus a tiny bit: rounds up only if read
+   * directly as f32 (through f64 it would round to the tie, then to even). */
+  CHECK(f32_is("1.000000059604644775390625000000000001", 0x3F800001));
+  CHECK(f32_is("0x1.000001000000000000001p0", 0x3F800001));
+  CHECK(f32_is("0x1.000001p0", 0x3F800000)); /* a tie: to even */
+  CHECK(f32_is("0x1.fffffefffffffffffp127", 0x7F7FFFFF));
+  uint32_t b32;
+  CHECK(text_f32(kb_default_allocator(), (const uint8_t *)"0x1.ffffffp127", 14, &b32) != NULL);
+  CHECK(text_f32(kb_default_allocator(), (const uint8_t *)"1e39", 4, &b32) != NULL);
+  CHECK(text_f32(kb_default_allocator(), (const uint8_t *)"nan:0x800000", 12, &b32) != NULL);
+  CHECK(text_f32(kb_default_allocator(), (const uint8_t *)"nan:0x0", 7, &b32) != NULL);
+  CHECK(f64_is("0x1p-1074", 1));
+  CHECK(f64_is("0.1", 0x3FB999999999999Aull));
+  CHECK(f64_is("nan:0xf_ffff_ffff_ffff", 0x7FFFFFFFFFFFFFFFull));
+  CHECK(f64_is("-0x1.fffffffffffffp1023", 0xFFEFFFFFFFFFFFFFull));
+  uint64_t b64;
+  CHECK(text_f64(kb_default_allocator(), (const uint8_t *)"1e309", 5, &b64) != NULL);
+}
+
+/* ---- modules ---- */
+
+static void test_modules(void) {
+  CHECK(PARSES_TO("(module)"));
+  CHECK(PARSES_TO(""));
+  /* Function with named params, folded add, inline export. */
+  CHECK(PARSES_TO("(module (func $add (export \"add\") (param $a i32) (param $b i32) (result i32)"
+                  "  (i32.add (local.get $a) (local.get $b))))",
+                  1, 7, 1, 0x60, 2, 0x7F, 0x7F, 1, 0x7F,  /* type */
+                  3, 2, 1, 0,                             /* func */
+                  7, 7, 1, 3, 'a', 'd', 'd', 0, 0,        /* export */
+                  10, 9, 1, 7, 0, 0x20, 0, 0x20, 1, 0x6A, 0x0B, /* code */
+                  0, 13, 4, 'n', 'a', 'm', 'e', 1, 6, 1, 0, 3, 'a', 'd', 'd'));
+  /* Implicit types reuse an explicit one defined later; imports come first. */
+  CHECK(PARSES_TO("(import \"m\" \"f\" (func (param i32))) (func (param i32)) (type (func (param i32)))",
+                  1, 5, 1, 0x60, 1, 0x7F, 0,             /* one type */
+                  2, 7, 1, 1, 'm', 1, 'f', 0, 0,          /* import */
+                  3, 2, 1, 0, 10, 4, 1, 2, 0, 0x0B));
+  /* Blocks, labels, br_table, if/else in both forms, select with type. */
+  CHECK(PARSES_TO("(func (result i32) block $a loop $b (br_table $a $b 0 (i32.const 0)) end end"
+                  " (if (result i32) (i32.const 1) (then (i32.const 2)) (else (i32.const 3)))"
+                  " i32.const 0 if $x end $x"
+                  " (select (result i32) (i32.const 1) (i32.const 2) (i32.const 3)))",
+                  1, 5, 1, 0x60, 0, 1, 0x7F, 3, 2, 1, 0, 10, 41, 1, 39, 0,
+                  0x02, 0x40, 0x03, 0x40, 0x41, 0, 0x0E, 2, 1, 0, 0, 0x0B, 0x0B,
+                  0x41, 1, 0x04, 0x7F, 0x41, 2, 0x05, 0x41, 3, 0x0B,
+                  0x41, 0, 0x04, 0x40, 0x0B,
+                  0x41, 1, 0x41, 2, 0x41, 3, 0x1C, 1, 0x7F, 0x0B));
+  /* Memory with inline data, memarg, bulk memory (data count section). */
+  CHECK(PARSES_TO("(memory (data \"ab\")) (func (drop (i64.load16_s offset=3 align=1 (i32.const 0)))"
+                  " (memory.init 0 (i32.const 0) (i32.const 0) (i32.const 2)) (data.drop 0))",
+                  1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 4, 1, 1, 1, 1, 12, 1, 1,
+                  10, 23, 1, 21, 0, 0x41, 0, 0x32, 0, 3, 0x1A, 0x41, 0, 0x41, 0, 0x41, 2, 0xFC, 8, 0, 0, 0xFC, 9, 0,
+                  0x0B, 11, 8, 1, 0, 0x41, 0, 0x0B, 2, 'a', 'b'));
+  /* Table with inline elem; passive, declarative and expression segments. */
+  CHECK(PARSES_TO("(table $t funcref (elem $f)) (func $f) (elem func $f) (elem declare func 0)"
+                  " (elem externref (ref.null extern)) (elem (table $t) (offset (i32.const 1)) funcref (ref.func $f))",
+                  1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 4, 5, 1, 0x70, 1, 1, 1,
+                  9, 27, 5, 0, 0x41, 0, 0x0B, 1, 0, 1, 0, 1, 0, 3, 0, 1, 0, 5, 0x6F, 1, 0xD0, 0x6F, 0x0B,
+                  0, 0x41, 1, 0x0B, 1, 0,
+                  10, 4, 1, 2, 0, 0x0B, 0, 11, 4, 'n', 'a', 'm', 'e', 1, 4, 1, 0, 1, 'f'));
+  /* Globals, start, constants. */
+  CHECK(PARSES_TO("(global $g (mut f32) (f32.const -0x1p1)) (global i64 i64.const -1) (func $s) (start $s)",
+                  1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 6, 14, 2, 0x7D, 1, 0x43, 0, 0, 0, 0xC0, 0x0B, 0x7E, 0, 0x42, 0x7F,
+                  0x0B, 8, 1, 0, 10, 4, 1, 2, 0, 0x0B, 0, 11, 4, 'n', 'a', 'm', 'e', 1, 4, 1, 0, 1, 's'));
+  /* Module name; binary and quote modules. */
+  CHECK(PARSES_TO("(module $m)", 0, 9, 4, 'n', 'a', 'm', 'e', 0, 2, 1, 'm'));
+  CHECK(PARSES_TO("(module binary \"\\00asm\" \"\\01\\00\\00\\00\" \"\\01\\04\\01\\60\\00\\00\")", 1, 4, 1, 0x60, 0, 0));
+  CHECK(PARSES_TO("(module quote \"(type\" \" (func))\")", 1, 4, 1, 0x60, 0, 0));
+  /* Locals, run-length encoded; call_indirect with an inline type. */
+  CHECK(PARSES_TO("(table 0 funcref) (func (local i32 i32) (local $x i64) (local)"
+                  " (call_indirect (param i32) (local.get $x) (i32.const 0)))",
+                  1, 8, 2, 0x60, 0, 0, 0x60, 1, 0x7F, 0, 3, 2, 1, 0, 4, 4, 1, 0x70, 0, 0,
+                  10, 15, 1, 13, 2, 2, 0x7F, 1, 0x7E, 0x20, 2, 0x41, 0, 0x11, 1, 0, 0x0B));
+}
+
+static void test_errors(void) {
+  CHECK(fails_with("(module\n  (func (i32.add0)))", "2:10: unknown operator i32.add0"));
+  CHECK(fails_with("(func (br $nope))", "unknown label"));
+  CHECK(fails_with("(func (local.get $nope))", "unknown local"));
+  CHECK(fails_with("(func (call $nope))", "unknown function"));
+  CHECK(fails_with("(func $f) (func $f)", "duplicate func"));
+  CHECK(fails_with("(func (param $x i32) (local $x i32))", "duplicate local"));
+  CHECK(fails_with("(func) (import \"m\" \"n\" (func))", "import after function"));
+  CHECK(fails_with("(global i32 (i32.const 0)) (func (import \"m\" \"n\"))", "import after global"));
+  CHECK(fails_with("(type $t (func)) (func (type $t) (param i32))", "inline function type"));
+  CHECK(fails_with("(func (type 9) (param i32))", "unknown type"));
+  CHECK(fails_with("(func (i32.const 4294967296))", "constant out of range"));
+  CHECK(fails_with("(func (f32.const 1e40))", "constant out of range"));
+  CHECK(fails_with("(func (i32.const 0x1_))", "unknown operator"));
+  CHECK(fails_with("(memory 1) (func (i32.load align=3 (i32.const 0)))", "alignment"));
+  CHECK(fails_with("(func block $a end $b)", "mismatching label"));
+  CHECK(fails_with("(func block end $b)", "mismatching label"));
+  CHECK(fails_with("(func block)", "expected end"));
+  CHECK(fails_with("(func end)", "unexpected token end"));
+  CHECK(fails_with("(func) (start 0) (start 0)", "multiple start sections"));
+  CHECK(fails_with("(import \"\\ff\" \"n\" (func))", "malformed UTF-8 encoding"));
+  CHECK(fails_with("(module (func)", "expected )"));
+  CHECK(fails_with("(module) (module)", "unexpected token"));
+  CHECK(fails_with("(module quote \"(func (nop\")", "in quoted module"));
+  CHECK(fails_with("(func (call_indirect (param $x i32)))", "unexpected token"));
+  CHECK(fails_with("(frob)", "unknown module field"));
+  /* Deep nesting is an error, not a stack overflow. */
+  size_t depth = 5000;
+  char *deep = malloc(depth * 6 + 32);
+  if (deep) {
+    strcpy(deep, "(func ");
+    for (size_t k = 0; k < depth; k++) strcat(deep + k * 5, "(nop ");
+    for (size_t k = 0; k < depth; k++) strcat(deep, ")");
+    strcat(deep, ")");
+    CHECK(fails_with(deep, "nested too deeply"));
+    free(deep);
+  }
+}
+
+/* Modules inside a script: the form API used by the wast runner. */
+static void test_script_forms(void) {
+  static const char src[] = "(module $a (func)) (assert_return (invoke \"f\")) (module binary \"\\00asm\\01\\00\\00\\00\")";
+  const kumi_allocator *a = kb_default_allocator();
+  kb_arena ar;
+  kb_arena_init(&ar, a);
+  text_token *t;
+  size_t n, i = 0, name;
+  CHECK(text_lex(&ar, src, sizeof src - 1, &t, &n) == NULL);
+  text_buf out;
+  tb_init(&out, a);
+  CHECK(wat_parse_module_form(a, src, sizeof src - 1, t, n, &i, &out, &name) == NULL);
+  CHECK(name == 2 && t[name].slen == 1 && t[name].str[0] == 'a');
+  CHECK(t[i].kind == TK_LPAR && wat_is_kw(&t[i + 1], "assert_return"));
+  CHECK(out.len == 35);
+  i = 14;
+  CHECK(wat_is_kw(&t[i + 1], "module"));
+  out.len = 0;
+  CHECK(wat_parse_module_form(a, src, sizeof src - 1, t, n, &i, &out, &name) == NULL);
+  CHECK(name == SIZE_MAX && out.len == 8 && t[i].kind == TK_EOF);
+  i = 0;
+  CHECK(text_lex(&ar, "(module (func (frob)))", 22, &t, &n) == NULL);
+  kumi_error *e = wat_parse_module_form(a, "(module (func (frob)))", 22, t, n, &i, &out, &name);
+  CHECK(e && i == 0 && strstr(kumi_error_message(e), "1:16: unknown operator frob"));
+  kumi_error_free(e);
+  tb_free(&out);
+  kb_arena_free(&ar);
+}
+
+/* Every allocation failure point yields an error, never a crash or a leak. */
+static void test_allocation(void) {
+  static const char src[] =
+      "(module $m (type $t (func (param i32))) (import \"a\" \"b\" (func $i (type $t)))"
+      " (memory (export \"mem\") (data \"hello\")) (table funcref (elem $f))"
+      " (global $g (mut i32) (i32.const 1))"
+      " (func $f (export \"f\") (param $p i32) (result i32) (local $l f64)"
+      "   (block $b (result i32) (br_table $b $b (i32.const 1) (local.get $p))))"
+      " (elem declare func $f) (data \"x\") (start $f2) (func $f2 (f32.const 1.5) drop))";
+  counting c = {0, 0, 0};
+  kumi_allocator a = {counting_realloc, &c};
+  uint8_t *out;
+  size_t len;
+  kumi_error *e = text_parse_wat(&a, src, sizeof src - 1, &out, &len);
+  CHECK(e == NULL);
+  if (!e) kb_free(&a, out, len);
+  CHECK(c.live == 0);
+  long total = c.allocs;
+  int clean = 0;
+  for (long k = 1; k <= total; k++) {
+    counting f = {0, 0, k};
+    kumi_allocator fa = {counting_realloc, &f};
+    e = text_parse_wat(&fa, src, sizeof src - 1, &out, &len);
+    if (e) {
+      kumi_error_free(e);
+    } else {
+      kb_free(&fa, out, len);
+    }
+    if (f.live == 0) clean++;
+  }
+  CHECK(clean == total);
+  /* Errors are freed without leaks too. */
+  counting c2 = {0, 0, 0};
+  kumi_allocator a2 = {counting_realloc, &c2};
+  e = text_parse_wat(&a2, "(func (br 9) (frob))", 20, &out, &len);
+  CHECK(e != NULL);
+  kumi_error_free(e);
+  CHECK(c2.live == 0);
+}
+
+int main(void) {
+  test_lexer();
+  test_literals();
+  test_modules();
+  test_errors();
+  test_script_forms();
+  test_allocation();
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
