@@ -17,7 +17,7 @@ static const char usage[] =
     "                    instantiate a core module (binary format, no imports)\n"
     "                    and call the exported function NAME with ARGS, or\n"
     "                    `_start`; results print one per line\n"
-    "  validate FILE...  decode and validate core modules\n"
+    "  validate FILE...  decode and validate core modules and components\n"
     "  wast FILE...      run WebAssembly spec test scripts given as wast2json\n"
     "                    manifests (.json)\n"
     "  parse FILE.wat [-o FILE.wasm]\n"

@@ -1,14 +1,16 @@
-/* `kumi validate FILE...`: decode and validate core modules, reporting the
- * first error of each with its byte offset. */
+/* `kumi validate FILE...`: decode and validate core modules and
+ * components, reporting the first error of each with its byte offset. */
 #include "base/base.h"
 #include "cli.h"
+#include "component/component.h"
 
 #include <string.h>
 
 static const char validate_usage[] =
     "usage: kumi validate FILE...\n"
     "\n"
-    "Decodes and validates each core WebAssembly module (binary format) and\n"
+    "Decodes and validates each core WebAssembly module or component (binary\n"
+    "format; components with every Component Model feature enabled) and\n"
     "prints \"FILE: valid\", or the first error as \"FILE:0xOFFSET: error: ...\".\n"
     "Exits 0 when every file is valid, 1 otherwise.\n";
 
@@ -24,17 +26,18 @@ static bool validate_one(const char *file) {
     return false;
   }
   bool ok = false;
-  if (len >= 8 && memcmp(bytes, "\0asm", 4) == 0 && bytes[6] == 1 && bytes[7] == 0 &&
-      !(bytes[4] == 1 && bytes[5] == 0)) {
-    fprintf(stderr, "%s: error: a component; components are not supported yet\n", file);
-    goto done;
+  kumi_engine *engine = NULL;
+  if (comp_is_component(bytes, len)) {
+    comp_features f = comp_features_all();
+    e = comp_validate_bytes(a, bytes, len, &f);
+  } else {
+    engine = kumi_engine_new(NULL);
+    if (!engine) {
+      fprintf(stderr, "%s: error: out of memory\n", file);
+      goto done;
+    }
+    e = kumi_module_validate(engine, bytes, len);
   }
-  kumi_engine *engine = kumi_engine_new(NULL);
-  if (!engine) {
-    fprintf(stderr, "%s: error: out of memory\n", file);
-    goto done;
-  }
-  e = kumi_module_validate(engine, bytes, len);
   if (!e) {
     printf("%s: valid\n", file);
     ok = true;
@@ -45,7 +48,7 @@ static bool validate_one(const char *file) {
       fprintf(stderr, "%s: error: %s\n", file, kumi_error_message(e));
     kumi_error_free(e);
   }
-  kumi_engine_free(engine);
+  if (engine) kumi_engine_free(engine);
 done:
   kb_free(a, bytes, len);
   return ok;

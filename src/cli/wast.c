@@ -128,8 +128,8 @@ void cli_wast_skip_free(wast_skiplist *sl) {
 static bool path_matches(const char *path, const char *entry) {
   size_t pl = strlen(path), el = strlen(entry);
   if (pl > 5 && strcmp(path + pl - 5, ".json") == 0) pl -= 5;
-  if (el + 1 > pl) return false;
-  return memcmp(path + pl - el, entry, el) == 0 && path[pl - el - 1] == '/';
+  if (el > pl || memcmp(path + pl - el, entry, el) != 0) return false;
+  return pl == el || path[pl - el - 1] == '/';
 }
 
 const char *cli_wast_skip_find(const wast_skiplist *sl, const char *path, const char *stem, size_t stem_len,

@@ -755,6 +755,15 @@ static void print_summary(FILE *out, const char *path, const wast_counts *c) {
   fprintf(out, "\n");
 }
 
+/* The core proposals a manifest is run with, chosen by its group folder:
+ * the `wasm-2.0` suite is WebAssembly 2.0 exactly (it requires the
+ * multi-memory encodings to be malformed and arithmetic in constant
+ * expressions to be invalid); every other suite gets kumi's defaults. */
+static kumi_features core_features_for(const char *path) {
+  if (strstr(path, "wasm-2.0/")) return KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD;
+  return KUMI_FEATURES_DEFAULT;
+}
+
 /* Runs the parsed manifest's commands. Returns false (with a message) when
  * the script cannot start at all. */
 static bool run_commands(wast_script *s, const cJSON *root) {
@@ -763,7 +772,8 @@ static bool run_commands(wast_script *s, const cJSON *root) {
     fprintf(s->opt->out, "%s: error: no \"commands\" array\n", s->path);
     return false;
   }
-  s->engine = kumi_engine_new(NULL);
+  kumi_config config = {NULL, core_features_for(s->path)};
+  s->engine = kumi_engine_new(&config);
   s->store = s->engine ? kumi_store_new(s->engine, NULL) : NULL;
   s->linker = s->store ? kumi_linker_new(s->store) : NULL;
   if (!s->linker) {
