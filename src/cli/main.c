@@ -22,6 +22,9 @@ static const char usage[] =
     "                    manifests (.json)\n"
     "  parse FILE.wat [-o FILE.wasm]\n"
     "                    encode a module in the text format as a binary\n"
+    "  wit [--deps DIR] PATH\n"
+    "                    parse and resolve a WIT package (file or folder) and\n"
+    "                    print it as canonical WIT\n"
     "  help              print this text\n"
     "\n"
     "options:\n"
@@ -41,6 +44,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "validate") == 0) return cli_validate(argc - 1, argv + 1);
   if (strcmp(cmd, "wast") == 0) return cli_wast(argc - 1, argv + 1);
   if (strcmp(cmd, "parse") == 0) return cli_parse(argc - 1, argv + 1);
+  if (strcmp(cmd, "wit") == 0) return cli_wit(argc - 1, argv + 1);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     if (argc > 2) {
       char help[] = "--help";
