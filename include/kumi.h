@@ -119,8 +119,28 @@ typedef struct kumi_functype {
 } kumi_functype;
 
 /* ---- engine and modules -------------------------------------------------- */
+
+/* WebAssembly proposals beyond 2.0 that an engine decodes and validates,
+ * as bit flags. SIMD is part of 2.0 but can be turned off like the others.
+ * Multi-memory changes the binary format: with it, memory instructions may
+ * name a memory (alignment flag bit 6, and memory.size/grow/fill/copy/init
+ * take a memory index LEB where 2.0 wants a zero byte), so a 2.0-exact
+ * engine (e.g. for the 2.0 conformance tests) must leave it out. */
+typedef uint32_t kumi_features;
+#define KUMI_FEATURE_SIMD ((kumi_features)1u << 0)           /* v128 and its instructions */
+#define KUMI_FEATURE_TAIL_CALL ((kumi_features)1u << 1)      /* return_call, return_call_indirect */
+#define KUMI_FEATURE_EXTENDED_CONST ((kumi_features)1u << 2) /* i32/i64 add, sub, mul in constant expressions */
+#define KUMI_FEATURE_MULTI_MEMORY ((kumi_features)1u << 3)   /* several memories, memory indices */
+#define KUMI_FEATURES_DEFAULT                                                                   \
+  (KUMI_FEATURE_SIMD | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_MULTI_MEMORY)
+/* Marks a features value as exact, so that "none" can be said (0 means the
+ * defaults): KUMI_FEATURES_EXACT alone is plain WebAssembly 2.0 without
+ * SIMD; KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD is exactly 2.0. */
+#define KUMI_FEATURES_EXACT ((kumi_features)1u << 31)
+
 typedef struct kumi_config {
   const kumi_allocator *allocator; /* NULL: malloc/free */
+  kumi_features features;          /* 0: KUMI_FEATURES_DEFAULT; see KUMI_FEATURES_EXACT */
 } kumi_config;
 
 typedef struct kumi_engine kumi_engine;
@@ -242,6 +262,66 @@ bool kumi_instance_export(kumi_instance *inst, const char *name, kumi_extern *ou
 bool kumi_instance_export_n(kumi_instance *inst, const char *name, size_t name_len, kumi_extern *out);
 kumi_func *kumi_instance_func(kumi_instance *inst, const char *name); /* NULL if no such function */
 kumi_memory *kumi_instance_memory(kumi_instance *inst, const char *name);
+
+
+/* ---- component values -------------------------------------------------------
+ * kumi_cval is the host-facing value of the Component Model: a tree. It is a
+ * type of its own (not kumi_val) so that core code switching over
+ * kumi_valkind is unaffected. A value does not carry its type: record
+ * field names, case names and flag names come from the type it is used
+ * with. Children are owned by their parent; kumi_cval_free frees the
+ * children of v (not v itself) and resets v to a bool false.
+ *   record, tuple, list (also fixed-length): of.agg, items in order;
+ *   map: of.agg of 2-element KUMI_CV_TUPLE values (key, value);
+ *   variant, enum, option (0 none, 1 some), result (0 ok, 1 error):
+ *     of.var.index, of.var.payload (NULL when the case has no payload);
+ *   flags: bit i of of.flags is label i;
+ *   string: of.str, well-formed UTF-8 (not NUL-terminated);
+ *   own, borrow, stream, future, error-context: of.handle. */
+typedef enum kumi_cvalkind {
+  KUMI_CV_BOOL = 1, KUMI_CV_S8, KUMI_CV_U8, KUMI_CV_S16, KUMI_CV_U16, KUMI_CV_S32, KUMI_CV_U32, KUMI_CV_S64,
+  KUMI_CV_U64, KUMI_CV_F32, KUMI_CV_F64, KUMI_CV_CHAR, KUMI_CV_STRING, KUMI_CV_LIST, KUMI_CV_RECORD,
+  KUMI_CV_TUPLE, KUMI_CV_VARIANT, KUMI_CV_ENUM, KUMI_CV_OPTION, KUMI_CV_RESULT, KUMI_CV_FLAGS, KUMI_CV_MAP,
+  KUMI_CV_OWN, KUMI_CV_BORROW, KUMI_CV_STREAM, KUMI_CV_FUTURE, KUMI_CV_ERROR_CONTEXT,
+} kumi_cvalkind;
+
+typedef struct kumi_cval {
+  kumi_cvalkind kind;
+  union {
+    bool b;
+    int64_t s;         /* s8..s64 */
+    uint64_t u;        /* u8..u64 */
+    uint32_t f32_bits; /* floats bit-exact */
+    uint64_t f64_bits;
+    uint32_t ch;       /* a Unicode scalar value */
+    struct { char *ptr; size_t len; } str;
+    struct { struct kumi_cval *items; size_t len; } agg;
+    struct { uint32_t index; struct kumi_cval *payload; } var;
+    uint32_t flags;
+    uint32_t handle;
+  } of;
+} kumi_cval;
+
+/* Scalars (no allocation). */
+kumi_cval kumi_cval_bool(bool b);
+kumi_cval kumi_cval_int(kumi_cvalkind kind, int64_t v);   /* s8..s64: sign-extended; u8..u64: the bits */
+kumi_cval kumi_cval_f32(uint32_t bits);
+kumi_cval kumi_cval_f64(uint64_t bits);
+kumi_cval kumi_cval_char(uint32_t c);
+kumi_cval kumi_cval_flags(uint32_t bits);
+kumi_cval kumi_cval_handle(kumi_cvalkind kind, uint32_t h);
+/* The constructors below return false on OOM (or, for strings, bad UTF-8),
+ * leaving *out a bool false. a may be NULL (malloc). */
+bool kumi_cval_string(const kumi_allocator *a, const char *s, size_t len, kumi_cval *out);
+/* An aggregate (list, record, tuple, map) of n zeroed items to fill in. */
+bool kumi_cval_agg(const kumi_allocator *a, kumi_cvalkind kind, size_t n, kumi_cval *out);
+/* A variant-like value; payload (may be NULL) is moved into the new value. */
+bool kumi_cval_case(const kumi_allocator *a, kumi_cvalkind kind, uint32_t index, const kumi_cval *payload,
+                    kumi_cval *out);
+void kumi_cval_free(const kumi_allocator *a, kumi_cval *v);
+/* Deep equality (floats by bits). */
+bool kumi_cval_equal(const kumi_cval *x, const kumi_cval *y);
+bool kumi_cval_clone(const kumi_allocator *a, const kumi_cval *v, kumi_cval *out);
 
 #ifdef __cplusplus
 }

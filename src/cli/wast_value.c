@@ -27,7 +27,7 @@ static int kind_of(const char *t) {
     const char *name;
     kumi_valkind kind;
   } kinds[] = {{"i32", KUMI_I32},         {"i64", KUMI_I64},          {"f32", KUMI_F32}, {"f64", KUMI_F64},
-               {"funcref", KUMI_FUNCREF}, {"externref", KUMI_EXTERNREF}};
+               {"v128", KUMI_V128},       {"funcref", KUMI_FUNCREF}, {"externref", KUMI_EXTERNREF}};
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(t, kinds[i].name) == 0) return (int)kinds[i].kind;
   return -1;
@@ -53,6 +53,107 @@ static const char *type_of(const cJSON *v) {
 static const char *value_of(const cJSON *v) {
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "value");
   return cJSON_IsString(t) ? t->valuestring : NULL;
+}
+
+/* ---- v128: {"type": "v128", "lane_type": "i16", "value": ["1", ...]} ---- */
+
+/* Lane width in bits of a lane_type (i8 i16 i32 i64 f32 f64), 0 if none;
+ * *fp tells float lanes. */
+static unsigned lane_bits(const cJSON *v, bool *fp) {
+  const cJSON *lt = cJSON_GetObjectItemCaseSensitive(v, "lane_type");
+  const char *s = cJSON_IsString(lt) ? lt->valuestring : "";
+  *fp = s[0] == 'f';
+  if (s[0] != 'i' && s[0] != 'f') return 0;
+  if (strcmp(s + 1, "8") == 0 && !*fp) return 8;
+  if (strcmp(s + 1, "16") == 0 && !*fp) return 16;
+  if (strcmp(s + 1, "32") == 0) return 32;
+  if (strcmp(s + 1, "64") == 0) return 64;
+  return 0;
+}
+
+/* The lanes array when it has 128 / bits string entries, else NULL. */
+static const cJSON *v128_lanes(const cJSON *v, unsigned bits) {
+  const cJSON *lanes = cJSON_GetObjectItemCaseSensitive(v, "value");
+  if (!bits || !cJSON_IsArray(lanes) || cJSON_GetArraySize(lanes) != (int)(128 / bits)) return NULL;
+  const cJSON *l;
+  cJSON_ArrayForEach(l, lanes) {
+    if (!cJSON_IsString(l)) return NULL;
+  }
+  return lanes;
+}
+
+static bool is_nan_pattern(const char *s) { return strcmp(s, "nan:canonical") == 0 || strcmp(s, "nan:arithmetic") == 0; }
+
+/* Lane i (bits wide) of a little-endian v128. */
+static uint64_t lane_get(const uint8_t *b, unsigned bits, unsigned i) {
+  uint64_t x = 0;
+  for (unsigned k = 0; k < bits / 8; k++) x |= (uint64_t)b[i * (bits / 8) + k] << (8 * k);
+  return x;
+}
+
+static void lane_set(uint8_t *b, unsigned bits, unsigned i, uint64_t x) {
+  for (unsigned k = 0; k < bits / 8; k++) b[i * (bits / 8) + k] = (uint8_t)(x >> (8 * k));
+}
+
+/* An exact v128 (every lane a number). */
+static bool v128_exact(const cJSON *v, kumi_val *out) {
+  bool fp;
+  unsigned bits = lane_bits(v, &fp);
+  const cJSON *lanes = v128_lanes(v, bits);
+  memset(out, 0, sizeof *out);
+  out->kind = KUMI_V128;
+  if (!lanes) return false;
+  unsigned i = 0;
+  const cJSON *l;
+  cJSON_ArrayForEach(l, lanes) {
+    uint64_t u;
+    if (!parse_u(l->valuestring, bits, &u)) return false;
+    lane_set(out->of.v128, bits, i++, u);
+  }
+  return true;
+}
+
+/* Float bits match a NaN pattern: canonical (only the quiet bit set in the
+ * payload, either sign) or arithmetic (any NaN with the quiet bit set). */
+static bool nan_matches(const char *s, unsigned bits, uint64_t got) {
+  uint64_t mag = bits == 32 ? got & 0x7fffffffu : got & 0x7fffffffffffffffull;
+  uint64_t quiet = bits == 32 ? 0x7fc00000u : 0x7ff8000000000000ull;
+  if (strcmp(s, "nan:canonical") == 0) return mag == quiet;
+  if (strcmp(s, "nan:arithmetic") == 0) return (mag & quiet) == quiet;
+  return false;
+}
+
+/* Checks the lanes of an expected v128: numbers, or NaN patterns in float
+ * lanes. */
+static bool v128_expect_ok(const cJSON *v) {
+  bool fp;
+  unsigned bits = lane_bits(v, &fp);
+  const cJSON *lanes = v128_lanes(v, bits);
+  if (!lanes) return false;
+  const cJSON *l;
+  cJSON_ArrayForEach(l, lanes) {
+    uint64_t u;
+    if (!(fp && is_nan_pattern(l->valuestring)) && !parse_u(l->valuestring, bits, &u)) return false;
+  }
+  return true;
+}
+
+static bool v128_match(const cJSON *v, const uint8_t *got) {
+  bool fp;
+  unsigned bits = lane_bits(v, &fp);
+  const cJSON *lanes = v128_lanes(v, bits);
+  if (!lanes) return false;
+  unsigned i = 0;
+  const cJSON *l;
+  cJSON_ArrayForEach(l, lanes) {
+    uint64_t g = lane_get(got, bits, i++), u;
+    if (fp && is_nan_pattern(l->valuestring)) {
+      if (!nan_matches(l->valuestring, bits, g)) return false;
+    } else if (!parse_u(l->valuestring, bits, &u) || u != g) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /* Exact value of kind k from string s ("null" for references). */
@@ -103,10 +204,10 @@ wast_valres cli_wast_arg(const cJSON *v, kumi_val *out, const char **why) {
   }
   int k = kind_of(t);
   if (k < 0) {
-    *why = strcmp(t, "v128") == 0 ? "v128 values (SIMD) not supported" : "value type of a later proposal";
+    *why = "value type of a later proposal";
     return WAST_VAL_UNSUPPORTED;
   }
-  if (!exact((kumi_valkind)k, value_of(v), out)) {
+  if (k == KUMI_V128 ? !v128_exact(v, out) : !exact((kumi_valkind)k, value_of(v), out)) {
     *why = "malformed argument value";
     return WAST_VAL_BAD;
   }
@@ -134,8 +235,13 @@ wast_valres cli_wast_expect_check(const cJSON *v, const char **why) {
   }
   int k = kind_of(t);
   if (k < 0) {
-    *why = strcmp(t, "v128") == 0 ? "v128 values (SIMD) not supported" : "value type of a later proposal";
+    *why = "value type of a later proposal";
     return WAST_VAL_UNSUPPORTED;
+  }
+  if (k == KUMI_V128) {
+    if (v128_expect_ok(v)) return WAST_VAL_OK;
+    *why = "malformed expected v128 value";
+    return WAST_VAL_BAD;
   }
   const char *s = value_of(v);
   kumi_val tmp;
@@ -164,6 +270,7 @@ bool cli_wast_match(const cJSON *expected, const kumi_val *got) {
   }
   int k = kind_of(t);
   if (k < 0 || got->kind != (kumi_valkind)k) return false;
+  if (k == KUMI_V128) return v128_match(expected, got->of.v128);
   const char *s = value_of(expected);
   if (!s) {
     if (k == KUMI_FUNCREF) return got->of.funcref != NULL;
@@ -225,7 +332,11 @@ void cli_wast_format_val(char *buf, size_t n, const kumi_val *v) {
     else snprintf(buf, n, "externref %p", v->of.externref);
     return;
   }
-  case KUMI_V128: snprintf(buf, n, "v128"); return;
+  case KUMI_V128:
+    snprintf(buf, n, "v128 i32x4 0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32,
+             (uint32_t)lane_get(v->of.v128, 32, 0), (uint32_t)lane_get(v->of.v128, 32, 1),
+             (uint32_t)lane_get(v->of.v128, 32, 2), (uint32_t)lane_get(v->of.v128, 32, 3));
+    return;
   }
   snprintf(buf, n, "value of unknown kind %d", (int)v->kind);
 }
@@ -248,6 +359,19 @@ void cli_wast_format_expected(char *buf, size_t n, const cJSON *v) {
       first = false;
     }
     if (used < n) snprintf(buf + used, n - used, ")");
+    return;
+  }
+  if (strcmp(t, "v128") == 0) {
+    /* As written: "v128 i16x8 1 2 ..." with NaN patterns kept. */
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(v, "lane_type");
+    bool fp;
+    unsigned bits = lane_bits(v, &fp);
+    size_t used = (size_t)snprintf(buf, n, "v128 %sx%u", cJSON_IsString(lt) ? lt->valuestring : "?", bits ? 128 / bits : 0);
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(v, "value")) {
+      if (used >= n) break;
+      used += (size_t)snprintf(buf + used, n - used, " %s", cJSON_IsString(l) ? l->valuestring : "?");
+    }
     return;
   }
   const char *s = value_of(v);

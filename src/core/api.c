@@ -12,6 +12,8 @@ kumi_engine *kumi_engine_new(const kumi_config *config) {
   /* The engine keeps its own copy, so the caller's config may go away. */
   e->alloc_storage = *a;
   e->alloc = &e->alloc_storage;
+  kumi_features f = config ? config->features : 0;
+  e->features = f == 0 ? KUMI_FEATURES_DEFAULT : (f & CORE_FEATURES_ALL);
   return e;
 }
 
@@ -43,11 +45,30 @@ static bool make_api_types(kumi_module *m) {
   return true;
 }
 
+/* What the interpreter (compile.c) can run beyond WebAssembly 2.0 without
+ * SIMD. A valid module that relies on anything else is refused with a
+ * KUMI_ERR_LIMIT error, before translation, instead of being run wrongly
+ * (v128 values need two slots; other memories and tail calls need their
+ * own interpreter operations). Grows as compile.c learns them. */
+#define CORE_RUNNABLE_FEATURES KUMI_FEATURE_EXTENDED_CONST
+
+static kumi_error *check_runnable(core_module *c) {
+  kumi_features missing = c->uses & ~(kumi_features)CORE_RUNNABLE_FEATURES;
+  if (!missing) return NULL;
+  const char *what = (missing & KUMI_FEATURE_SIMD)        ? "SIMD (v128)"
+                     : (missing & KUMI_FEATURE_TAIL_CALL) ? "tail calls"
+                                                          : "instructions on memories other than memory 0";
+  kumi_error *e = kb_error(c->alloc, KUMI_ERR_LIMIT, KUMI_NO_OFFSET,
+                           "unsupported instruction: the module is valid, but the interpreter cannot run %s yet", what);
+  return e ? e : kb_error_oom();
+}
+
 kumi_module *kumi_module_new(kumi_engine *engine, const uint8_t *bytes, size_t len, kumi_error **error) {
   *error = NULL;
-  core_module *c = core_module_decode(engine->alloc, bytes, len, error);
+  core_module *c = core_module_decode_with(engine->alloc, bytes, len, engine->features, error);
   if (!c) return NULL;
   kumi_error *e = core_module_validate(c);
+  if (!e) e = check_runnable(c);
   if (!e) e = core_module_compile(c);
   if (e) {
     core_module_free(c);
@@ -73,7 +94,7 @@ kumi_module *kumi_module_new(kumi_engine *engine, const uint8_t *bytes, size_t l
 
 kumi_error *kumi_module_validate(kumi_engine *engine, const uint8_t *bytes, size_t len) {
   kumi_error *e = NULL;
-  core_module *c = core_module_decode(engine->alloc, bytes, len, &e);
+  core_module *c = core_module_decode_with(engine->alloc, bytes, len, engine->features, &e);
   if (!c) return e;
   e = core_module_validate(c);
   core_module_free(c);

@@ -121,11 +121,13 @@ static bool rd_typecode(rd *r, uint8_t *out) {
   return true;
 }
 
+/* v128 is a value type only with SIMD. */
 static bool rd_valtype(rd *r, core_valtype *out) {
   size_t at = r->pos;
   uint8_t t;
   if (!rd_typecode(r, &t)) return false;
-  if (!core_is_valtype(t)) return fail(r, at, "malformed value type");
+  if (!core_is_valtype(t) || (t == CORE_V128 && !(r->m->features & KUMI_FEATURE_SIMD)))
+    return fail(r, at, "malformed value type");
   *out = t;
   return true;
 }
@@ -177,7 +179,7 @@ static bool rd_expr(rd *r, core_expr *out) {
   uint32_t depth = 0;
   for (;;) {
     core_instr in;
-    kumi_error *e = core_read_instr(r->m->alloc, r->b, &r->pos, r->end, &in);
+    kumi_error *e = core_read_instr_with(r->m->alloc, r->b, &r->pos, r->end, r->m->features, &in);
     if (e) return fail_with(r, e);
     if (in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF) {
       depth++;
@@ -521,7 +523,7 @@ static kumi_error *first_body_error(core_module *m, uint32_t nbodies) {
     uint64_t depth = 0;
     for (;;) {
       core_instr in;
-      kumi_error *e = core_read_instr(m->alloc, m->bytes, &pos, m->len, &in);
+      kumi_error *e = core_read_instr_with(m->alloc, m->bytes, &pos, m->len, m->features, &in);
       if (e) return e;
       if (in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF) {
         depth++;
@@ -684,6 +686,11 @@ static bool decode(rd *r) {
 }
 
 core_module *core_module_decode(const kumi_allocator *a, const uint8_t *bytes, size_t len, kumi_error **err) {
+  return core_module_decode_with(a, bytes, len, KUMI_FEATURES_DEFAULT, err);
+}
+
+core_module *core_module_decode_with(const kumi_allocator *a, const uint8_t *bytes, size_t len, kumi_features features,
+                                     kumi_error **err) {
   *err = NULL;
   if (len > UINT32_MAX) {
     /* Offsets in core_module are 32-bit. */
@@ -697,6 +704,7 @@ core_module *core_module_decode(const kumi_allocator *a, const uint8_t *bytes, s
     return NULL;
   }
   m->alloc = a;
+  m->features = features;
   kb_arena_init(&m->arena, a);
   m->bytes = kb_alloc(a, len ? len : 1);
   if (!m->bytes) {

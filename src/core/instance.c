@@ -12,23 +12,26 @@
 
 #define CONST_STACK 16
 
-/* Evaluates a constant expression of inst's module. Global initializers are
- * evaluated in order, so global.get may see the imported globals and the
- * defined globals before the current one (extended-const semantics; the 2.0
- * validator allows imported ones only). Also accepts the extended-const
- * integer add/sub/mul, which cost nothing here. */
+/* Evaluates a constant expression of inst's module, which validation
+ * checked. Global initializers are evaluated in order, so global.get may see
+ * the imported globals and the defined globals before the current one.
+ * Extended-const adds integer add/sub/mul. Every instruction takes at least
+ * one byte, so the expression's length bounds the stack depth; deep
+ * expressions spill to the heap. v128.const has no slot form yet (modules
+ * with v128 globals are not run; see api.c). */
 static kumi_error *eval_const(kumi_instance *inst, core_expr ex, core_slot *out) {
   const core_module *c = inst->core;
   const kumi_allocator *a = inst->store->alloc;
-  core_slot stack[CONST_STACK];
-  size_t sp = 0;
+  core_slot local[CONST_STACK], *stack = local;
+  size_t cap = ex.end - ex.start, sp = 0;
+  if (cap > CONST_STACK && !(stack = kb_alloc(a, cap * sizeof *stack))) return kb_error_oom();
+  kumi_error *e = NULL;
   size_t pos = ex.start;
   for (;;) {
     core_instr in;
-    kumi_error *e = core_read_instr(a, c->bytes, &pos, ex.end, &in);
-    if (e) return e;
+    if ((e = core_read_instr(a, c->bytes, &pos, ex.end, &in))) goto done;
     if (in.op == CORE_OP_END) break;
-    if (sp == CONST_STACK) goto bad;
+    if (sp == cap) goto bad;
     switch (in.op) {
     case CORE_OP_I32_CONST: stack[sp++] = (uint32_t)in.imm.i32; break;
     case CORE_OP_I64_CONST: stack[sp++] = (uint64_t)in.imm.i64; break;
@@ -67,9 +70,13 @@ static kumi_error *eval_const(kumi_instance *inst, core_expr ex, core_slot *out)
   }
   if (sp != 1) goto bad;
   *out = stack[0];
-  return NULL;
+  goto done;
 bad:
-  return kb_error(a, KUMI_ERR_INVALID, ex.start, "constant expression required");
+  e = kb_error(a, KUMI_ERR_INVALID, ex.start, "constant expression required");
+  if (!e) e = kb_error_oom();
+done:
+  if (stack != local) kb_free(a, stack, cap * sizeof *stack);
+  return e;
 }
 
 /* ---- describing types for link errors ------------------------------------------- */

@@ -3,32 +3,31 @@
 #include "instr.h"
 
 const core_opinfo core_opinfos[CORE_OP_COUNT] = {
-#define OP(id, code, name, imm, sig) {code, name, CORE_IMM_##imm, sig},
+#define OP(id, code, name, imm, sig, align) {code, name, CORE_IMM_##imm, sig, align},
 #include "opcodes.def"
 #undef OP
 };
 
 /* The reverse map, byte encoding -> opcode, as a dense table: single-byte
- * opcodes at [byte], 0xFC-prefixed ones at [256 + sub-opcode]. Entries hold
- * opcode + 1 so that 0 means "illegal". A new prefix (0xFD for SIMD) needs
- * its own slice here; the assertions below catch a row that would not fit. */
-#define OP(id, code, name, imm, sig)                                                        \
-  _Static_assert((code) < 0x100 || ((code) >> 8) == 0xFC, "instr.c: unmapped opcode prefix"); \
-  _Static_assert(CORE_OP_##id + 1 <= UINT8_MAX, "instr.c: opcode map entry too small");
+ * opcodes at [byte], 0xFC-prefixed ones at [256 + sub-opcode], 0xFD-prefixed
+ * (SIMD) ones at [512 + sub-opcode]. Entries hold opcode + 1 so that 0 means
+ * "illegal". A new prefix needs its own slice here; the assertions below
+ * catch a row that would not fit. */
+#define OP(id, code, name, imm, sig, align)                                                                    \
+  _Static_assert((code) < 0x100 || ((code) >> 8) == 0xFC || ((code) >> 8) == 0xFD,                           \
+                 "instr.c: unmapped opcode prefix");                                                           \
+  _Static_assert(CORE_OP_##id + 1 <= UINT16_MAX, "instr.c: opcode map entry too small");                      \
+  _Static_assert((align) <= 4, "instr.c: alignment out of range");
 #include "opcodes.def"
 #undef OP
 
-#define OPMAP_INDEX(code) ((code) < 0x100 ? (code) : 256 + ((code) & 0xFF))
-static const uint8_t opmap[512] = {
-#define OP(id, code, name, imm, sig) [OPMAP_INDEX(code)] = CORE_OP_##id + 1,
+#define OPMAP_INDEX(code) ((code) < 0x100 ? (code) : ((code) >> 8) == 0xFC ? 256 + ((code) & 0xFF) : 512 + ((code) & 0xFF))
+static const uint16_t opmap[768] = {
+#define OP(id, code, name, imm, sig, align) [OPMAP_INDEX(code)] = CORE_OP_##id + 1,
 #include "opcodes.def"
 #undef OP
 };
 
-/* Multi-memory (a memarg flag bit 6 announcing a memory index) is not part
- * of WebAssembly 2.0: its conformance tests require alignment flags >= 32
- * to be malformed. Turning this on enables the multi-memory encoding. */
-static const bool multi_memory = false;
 
 static kumi_error *malformed(const kumi_allocator *a, size_t offset, const char *msg) {
   kumi_error *e = kb_error(a, KUMI_ERR_MALFORMED, offset, "%s", msg);
@@ -68,9 +67,14 @@ static kumi_error *read_fixed(const kumi_allocator *a, const uint8_t *b, size_t 
   return NULL;
 }
 
+/* A value type byte that the features allow (v128 needs SIMD). */
+static bool valtype_ok(uint8_t c, kumi_features features) {
+  return core_is_valtype(c) && (c != CORE_V128 || (features & KUMI_FEATURE_SIMD));
+}
+
 /* blocktype: 0x40, a value type byte, or a non-negative s33 type index. */
 static kumi_error *read_blocktype(const kumi_allocator *a, const uint8_t *b, size_t *pos, size_t end,
-                                  core_instr *out) {
+                                  kumi_features features, core_instr *out) {
   if (*pos >= end) return malformed(a, *pos, "unexpected end");
   uint8_t c = b[*pos];
   if (c == 0x40) {
@@ -79,7 +83,7 @@ static kumi_error *read_blocktype(const kumi_allocator *a, const uint8_t *b, siz
     out->imm.block.type = 0;
     return NULL;
   }
-  if (core_is_valtype(c)) {
+  if (valtype_ok(c, features)) {
     (*pos)++;
     out->imm.block.kind = CORE_BLOCK_VALTYPE;
     out->imm.block.type = c;
@@ -95,18 +99,25 @@ static kumi_error *read_blocktype(const kumi_allocator *a, const uint8_t *b, siz
   return NULL;
 }
 
+/* memarg: flags (alignment exponent; with multi-memory, bit 6 announces a
+ * memory index), [memory index], offset. WebAssembly 2.0 wants flags < 32;
+ * multi-memory flags < 128 and leaves exponents 32..63 to validation. */
 static kumi_error *read_memarg(const kumi_allocator *a, const uint8_t *b, size_t *pos, size_t end,
-                               core_instr *out) {
+                               kumi_features features, core_instr *out) {
   size_t at = *pos;
   uint32_t flags;
   kumi_error *e = read_u32(a, b, pos, end, &flags);
   if (e) return e;
   uint32_t memory = 0;
-  if (multi_memory && (flags & 0x40)) {
-    flags &= ~(uint32_t)0x40;
-    if ((e = read_u32(a, b, pos, end, &memory))) return e;
+  if (features & KUMI_FEATURE_MULTI_MEMORY) {
+    if (flags >= 128) return malformed(a, at, "malformed memop flags");
+    if (flags & 0x40) {
+      flags &= ~(uint32_t)0x40;
+      if ((e = read_u32(a, b, pos, end, &memory))) return e;
+    }
+  } else if (flags >= 32) {
+    return malformed(a, at, "malformed memop flags");
   }
-  if (flags >= 32) return malformed(a, at, "malformed memop flags");
   uint32_t offset;
   if ((e = read_u32(a, b, pos, end, &offset))) return e;
   out->imm.memarg.align = flags;
@@ -125,8 +136,16 @@ static kumi_error *read_heaptype(const kumi_allocator *a, const uint8_t *b, size
   return NULL;
 }
 
+/* A memory index: a zero byte in 2.0, a u32 with multi-memory. */
+static kumi_error *read_memidx(const kumi_allocator *a, const uint8_t *b, size_t *pos, size_t end,
+                               kumi_features features, uint32_t *out) {
+  *out = 0;
+  if (features & KUMI_FEATURE_MULTI_MEMORY) return read_u32(a, b, pos, end, out);
+  return read_zero(a, b, pos, end);
+}
+
 static kumi_error *read_select_t(const kumi_allocator *a, const uint8_t *b, size_t *pos, size_t end,
-                                 core_instr *out) {
+                                 kumi_features features, core_instr *out) {
   uint32_t count;
   kumi_error *e = read_u32(a, b, pos, end, &count);
   if (e) return e;
@@ -135,7 +154,7 @@ static kumi_error *read_select_t(const kumi_allocator *a, const uint8_t *b, size
   for (uint32_t i = 0; i < count; i++) {
     if (*pos >= end) return malformed(a, *pos, "unexpected end");
     uint8_t t = b[*pos];
-    if (!core_is_valtype(t)) return malformed(a, *pos, "malformed value type");
+    if (!valtype_ok(t, features)) return malformed(a, *pos, "malformed value type");
     if (i == 0) out->imm.select_t.type = t;
     (*pos)++;
   }
@@ -157,32 +176,39 @@ static kumi_error *read_br_table(const kumi_allocator *a, const uint8_t *b, size
   return NULL;
 }
 
-kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end, core_instr *out) {
+/* The opcode at bytes[*pos] (prefix and sub-opcode included); advances *pos. */
+static kumi_error *read_opcode(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end,
+                               kumi_features features, core_opcode *op) {
+  size_t at = *pos;
+  uint8_t byte = bytes[(*pos)++];
+  unsigned slot = byte;
+  if (byte == 0xFC || (byte == 0xFD && (features & KUMI_FEATURE_SIMD))) {
+    uint32_t sub;
+    kumi_error *e = read_u32(a, bytes, pos, end, &sub);
+    if (e) return e;
+    slot = (byte == 0xFC ? 256 : 512) + (sub & 0xFF);
+    if (sub > 0xFF || !opmap[slot]) {
+      e = kb_error(a, KUMI_ERR_MALFORMED, at, "illegal opcode %02x %02x", (unsigned)byte, (unsigned)sub);
+      return e ? e : kb_error_oom();
+    }
+  } else if (!opmap[byte] || ((byte == 0x12 || byte == 0x13) && !(features & KUMI_FEATURE_TAIL_CALL))) {
+    kumi_error *e = kb_error(a, KUMI_ERR_MALFORMED, at, "illegal opcode %02x", (unsigned)byte);
+    return e ? e : kb_error_oom();
+  }
+  *op = (core_opcode)(opmap[slot] - 1);
+  return NULL;
+}
+
+kumi_error *core_read_instr_with(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end,
+                                 kumi_features features, core_instr *out) {
   size_t p = *pos;
   if (p >= end) return malformed(a, p, "unexpected end");
   out->offset = (uint32_t)p;
-  uint8_t byte = bytes[p++];
-  unsigned slot;
-  if (byte == 0xFC) {
-    uint32_t sub;
-    kumi_error *e = read_u32(a, bytes, &p, end, &sub);
-    if (e) return e;
-    if (sub > 0xFF || !opmap[256 + sub]) {
-      e = kb_error(a, KUMI_ERR_MALFORMED, *pos, "illegal opcode fc %02x", (unsigned)sub);
-      return e ? e : kb_error_oom();
-    }
-    slot = 256 + sub;
-  } else {
-    if (!opmap[byte]) {
-      kumi_error *e = kb_error(a, KUMI_ERR_MALFORMED, *pos, "illegal opcode %02x", (unsigned)byte);
-      return e ? e : kb_error_oom();
-    }
-    slot = byte;
-  }
-  core_opcode op = (core_opcode)(opmap[slot] - 1);
+  core_opcode op = CORE_OP_UNREACHABLE;
+  kumi_error *e = read_opcode(a, bytes, &p, end, features, &op);
+  if (e) return e;
   out->op = op;
 
-  kumi_error *e = NULL;
   uint64_t v = 0;
   int64_t s = 0;
   const char *why;
@@ -191,7 +217,7 @@ kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_
   case CORE_IMM_NONE:
     break;
   case CORE_IMM_BLOCK:
-    e = read_blocktype(a, bytes, &p, end, out);
+    e = read_blocktype(a, bytes, &p, end, features, out);
     break;
   case CORE_IMM_LABEL:
   case CORE_IMM_FUNC:
@@ -210,14 +236,18 @@ kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_
     if (!e) e = read_u32(a, bytes, &p, end, &out->imm.call_indirect.table);
     break;
   case CORE_IMM_SELECT_T:
-    e = read_select_t(a, bytes, &p, end, out);
+    e = read_select_t(a, bytes, &p, end, features, out);
     break;
   case CORE_IMM_MEMARG:
-    e = read_memarg(a, bytes, &p, end, out);
+    e = read_memarg(a, bytes, &p, end, features, out);
+    break;
+  case CORE_IMM_MEMARG_LANE:
+    e = read_memarg(a, bytes, &p, end, features, out);
+    if (!e) e = read_fixed(a, bytes, &p, end, 1, &v);
+    if (!e) out->imm.memarg.lane = (uint8_t)v;
     break;
   case CORE_IMM_MEMIDX:
-    out->imm.index = 0;
-    e = read_zero(a, bytes, &p, end);
+    e = read_memidx(a, bytes, &p, end, features, &out->imm.index);
     break;
   case CORE_IMM_I32:
     if (!kb_leb_s(bytes, end, &p, 32, &s, &why)) return malformed(a, at, why);
@@ -240,23 +270,35 @@ kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_
     break;
   case CORE_IMM_DATA_MEM:
     e = read_u32(a, bytes, &p, end, &out->imm.pair.a);
-    out->imm.pair.b = 0;
-    if (!e) e = read_zero(a, bytes, &p, end);
+    if (!e) e = read_memidx(a, bytes, &p, end, features, &out->imm.pair.b);
     break;
   case CORE_IMM_MEM_MEM:
-    out->imm.pair.a = out->imm.pair.b = 0;
-    e = read_zero(a, bytes, &p, end);
-    if (!e) e = read_zero(a, bytes, &p, end);
+    e = read_memidx(a, bytes, &p, end, features, &out->imm.pair.a);
+    if (!e) e = read_memidx(a, bytes, &p, end, features, &out->imm.pair.b);
     break;
   case CORE_IMM_ELEM_TABLE:
   case CORE_IMM_TABLE_TABLE:
     e = read_u32(a, bytes, &p, end, &out->imm.pair.a);
     if (!e) e = read_u32(a, bytes, &p, end, &out->imm.pair.b);
     break;
+  case CORE_IMM_LANE:
+    e = read_fixed(a, bytes, &p, end, 1, &v);
+    if (!e) out->imm.lane = (uint8_t)v;
+    break;
+  case CORE_IMM_V128:
+  case CORE_IMM_SHUFFLE:
+    if (end - p < 16) return malformed(a, p, "unexpected end");
+    memcpy(out->imm.bytes, bytes + p, 16);
+    p += 16;
+    break;
   }
   if (e) return e;
   *pos = p;
   return NULL;
+}
+
+kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end, core_instr *out) {
+  return core_read_instr_with(a, bytes, pos, end, CORE_FEATURES_ALL, out);
 }
 
 uint32_t core_br_table_next(const uint8_t *bytes, uint32_t *pos) {

@@ -7,7 +7,7 @@
 #include "module.h"
 
 typedef enum core_opcode {
-#define OP(id, code, name, imm, sig) CORE_OP_##id,
+#define OP(id, code, name, imm, sig, align) CORE_OP_##id,
 #include "opcodes.def"
 #undef OP
   CORE_OP_COUNT
@@ -25,7 +25,7 @@ typedef enum core_imm_kind {
   CORE_IMM_GLOBAL,
   CORE_IMM_TABLE,
   CORE_IMM_MEMARG,   /* align, offset (memory index when align bit 6 is set) */
-  CORE_IMM_MEMIDX,   /* memory.size/grow/fill: one zero byte in 2.0 */
+  CORE_IMM_MEMIDX,   /* memory.size/grow/fill: a zero byte in 2.0, a memory index with multi-memory */
   CORE_IMM_I32,
   CORE_IMM_I64,
   CORE_IMM_F32,
@@ -37,13 +37,18 @@ typedef enum core_imm_kind {
   CORE_IMM_ELEM_TABLE, /* table.init: elem index, table index */
   CORE_IMM_ELEM,
   CORE_IMM_TABLE_TABLE, /* table.copy: dst table, src table */
+  CORE_IMM_LANE,        /* extract/replace_lane: one lane index byte */
+  CORE_IMM_MEMARG_LANE, /* v128.loadN_lane/storeN_lane: memarg, then a lane index byte */
+  CORE_IMM_V128,        /* v128.const: 16 bytes */
+  CORE_IMM_SHUFFLE,     /* i8x16.shuffle: 16 lane index bytes */
 } core_imm_kind;
 
 typedef struct core_opinfo {
-  uint16_t code; /* byte, or 0xFC00 | sub-opcode */
+  uint16_t code; /* byte, or prefix << 8 | sub-opcode (0xFC.., 0xFD..) */
   const char *name;
   core_imm_kind imm;
   const char *sig; /* see opcodes.def */
+  uint8_t align;   /* memory instructions: log2 of the natural alignment */
 } core_opinfo;
 extern const core_opinfo core_opinfos[CORE_OP_COUNT];
 
@@ -65,7 +70,10 @@ typedef struct core_instr {
       uint32_t align; /* log2, flag bit 6 removed */
       uint32_t memory;
       uint64_t offset;
+      uint8_t lane; /* MEMARG_LANE only */
     } memarg;
+    uint8_t lane;      /* LANE */
+    uint8_t bytes[16]; /* V128 (little-endian value), SHUFFLE (lane indices) */
     int32_t i32;
     int64_t i64;
     uint32_t f32; /* bit pattern */
@@ -87,9 +95,16 @@ typedef struct core_instr {
   } imm;
 } core_instr;
 
-/* Reads the instruction at bytes[*pos], stopping at end. Advances *pos past
- * it. Returns NULL or a KUMI_ERR_MALFORMED error ("illegal opcode",
- * "unexpected end", "integer too large", ...) with a byte offset. */
+/* Reads the instruction at bytes[*pos], stopping at end, accepting the
+ * encodings of the proposals in `features` (KUMI_FEATURE_* bits; exact).
+ * Advances *pos past it. Returns NULL or a KUMI_ERR_MALFORMED error
+ * ("illegal opcode", "unexpected end", "integer too large", ...) with a
+ * byte offset. The decoder and validator read with the module's features. */
+kumi_error *core_read_instr_with(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end,
+                                 kumi_features features, core_instr *out);
+/* The same with every proposal kumi knows. Every feature only adds
+ * encodings, so code that validated under any features reads the same
+ * way here: later stages (compiler, constant expressions) use this. */
 kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end, core_instr *out);
 
 /* Iterates br_table targets of an instruction read above: start with

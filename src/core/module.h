@@ -18,6 +18,10 @@ enum {
   CORE_EXTERNREF = 0x6F,
 };
 typedef uint8_t core_valtype;
+
+/* Every proposal kumi decodes and validates (KUMI_FEATURE_* of kumi.h). */
+#define CORE_FEATURES_ALL \
+  (KUMI_FEATURE_SIMD | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_MULTI_MEMORY)
 bool core_is_reftype(core_valtype t);
 bool core_is_valtype(core_valtype t); /* any of the above */
 const char *core_valtype_name(core_valtype t);
@@ -122,6 +126,9 @@ typedef struct core_module {
   kb_arena arena;
   uint8_t *bytes; /* owned copy of the binary */
   size_t len;
+  /* The proposals decoding and validation accept (KUMI_FEATURE_* bits of
+   * kumi.h), fixed when the module is decoded. */
+  kumi_features features;
 
   uint32_t ntypes;
   core_functype *types;
@@ -158,6 +165,13 @@ typedef struct core_module {
   /* Filled by validation: functions referenced by ref.func outside function
    * bodies (exports, elements, globals) -- C.refs in the spec. */
   uint8_t *declared_refs; /* nfuncs flags */
+  /* Filled by validation: the proposals the module actually relies on,
+   * KUMI_FEATURE_* bits. SIMD: a v128 anywhere (a type, local, global,
+   * block or select type) or a SIMD instruction; TAIL_CALL: return_call*;
+   * MULTI_MEMORY: code that names a memory other than 0; EXTENDED_CONST:
+   * arithmetic in a constant expression. Lets a later stage refuse, cleanly,
+   * what it cannot run yet. */
+  kumi_features uses;
 
   /* Filled by core_module_compile: one per defined function, indexed by
    * (func index - nimported_funcs). */
@@ -172,12 +186,17 @@ typedef struct core_module {
  * located here; their instructions are read by the validator. */
 #define CORE_MAX_LOCALS 50000u
 core_module *core_module_decode(const kumi_allocator *a, const uint8_t *bytes, size_t len, kumi_error **err);
+/* The same with the proposals to accept (KUMI_FEATURE_* bits, exact: no
+ * 0-means-default here); core_module_decode uses KUMI_FEATURES_DEFAULT. */
+core_module *core_module_decode_with(const kumi_allocator *a, const uint8_t *bytes, size_t len, kumi_features features,
+                                     kumi_error **err);
 
 /* Validates a decoded module against the WebAssembly 2.0 rules (SIMD
- * aside): types, indices, limits, constant expressions, exports, start,
- * segments, and every function body. Errors are KUMI_ERR_INVALID (or
- * KUMI_ERR_MALFORMED for encoding errors found inside bodies) with the
- * byte offset of the offending instruction. Fills declared_refs. */
+ * included) and those of the proposals in m->features: types, indices,
+ * limits, constant expressions, exports, start, segments, and every
+ * function body. Errors are KUMI_ERR_INVALID (or KUMI_ERR_MALFORMED for
+ * encoding errors found inside bodies) with the byte offset of the
+ * offending instruction. Fills declared_refs and uses. */
 kumi_error *core_module_validate(core_module *m);
 
 /* Translates every validated function body to interpreter code

@@ -17,6 +17,7 @@ typedef uint64_t core_slot;
 struct kumi_engine {
   const kumi_allocator *alloc;
   kumi_allocator alloc_storage;
+  kumi_features features; /* resolved: KUMI_FEATURE_* bits, never 0-means-default */
 };
 
 struct kumi_module {

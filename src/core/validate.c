@@ -1,4 +1,6 @@
-/* Validation of a decoded core module (WebAssembly 2.0 without SIMD).
+/* Validation of a decoded core module: WebAssembly 2.0 (SIMD included) and
+ * the proposals in the module's features (tail calls, extended constant
+ * expressions, multi-memory).
  *
  * Function bodies follow the spec's appendix "Validation Algorithm": an
  * operand stack of value types where CORE_UNKNOWN stands for the bottom type
@@ -209,6 +211,7 @@ static void label_types(const vframe *f, const core_valtype **ts, uint32_t *n) {
 
 static bool check_memory(vctx *v, uint32_t idx) {
   if (idx >= v->m->nmemories) return fail(v, "unknown memory %u", idx);
+  if (idx != 0) v->m->uses |= KUMI_FEATURE_MULTI_MEMORY;
   return true;
 }
 
@@ -243,6 +246,7 @@ static bool resolve_blocktype(vctx *v, const core_instr *in, const core_valtype 
   case CORE_BLOCK_VALTYPE:
     *results = single_type((core_valtype)in->imm.block.type);
     if (!*results) return fail(v, "invalid block type");
+    if (**results == CORE_V128) v->m->uses |= KUMI_FEATURE_SIMD;
     *nr = 1;
     return true;
   default: {
@@ -258,21 +262,21 @@ static bool resolve_blocktype(vctx *v, const core_instr *in, const core_valtype 
   }
 }
 
-/* log2 of the access width of a load or store. */
-static uint32_t natural_align(core_opcode op) {
-  switch (op) {
-  case CORE_OP_I32_LOAD8_S: case CORE_OP_I32_LOAD8_U: case CORE_OP_I64_LOAD8_S: case CORE_OP_I64_LOAD8_U:
-  case CORE_OP_I32_STORE8: case CORE_OP_I64_STORE8:
-    return 0;
-  case CORE_OP_I32_LOAD16_S: case CORE_OP_I32_LOAD16_U: case CORE_OP_I64_LOAD16_S: case CORE_OP_I64_LOAD16_U:
-  case CORE_OP_I32_STORE16: case CORE_OP_I64_STORE16:
-    return 1;
-  case CORE_OP_I32_LOAD: case CORE_OP_F32_LOAD: case CORE_OP_I64_LOAD32_S: case CORE_OP_I64_LOAD32_U:
-  case CORE_OP_I32_STORE: case CORE_OP_F32_STORE: case CORE_OP_I64_STORE32:
-    return 2;
-  default:
-    return 3; /* i64 and f64 loads and stores */
-  }
+/* The lane count of a lane instruction: M in its shape iNxM / fNxM (see
+ * opcodes.def). */
+static uint32_t shape_lanes(const char *name) {
+  const char *x = strchr(name, 'x');
+  uint32_t n = 0;
+  while (x && *++x >= '0' && *x <= '9') n = n * 10 + (uint32_t)(*x - '0');
+  return n;
+}
+
+/* The callee of a tail call must return exactly what the caller returns. */
+static bool check_tail_results(vctx *v, const core_functype *ft) {
+  const vframe *f = &v->ctrls.items[0];
+  if (ft->nresults != f->nresults || (ft->nresults && memcmp(core_functype_results(ft), f->results, ft->nresults) != 0))
+    return fail(v, "type mismatch: tail call results differ from the caller's");
+  return true;
 }
 
 static core_valtype sig_type(char c) {
@@ -313,10 +317,18 @@ static bool check_instr(vctx *v, const core_instr *in, const uint8_t *bytes) {
   core_module *m = v->m;
   const core_opinfo *info = &core_opinfos[in->op];
 
-  if (info->imm == CORE_IMM_MEMARG) {
+  if (info->imm == CORE_IMM_MEMARG || info->imm == CORE_IMM_MEMARG_LANE) {
     if (!check_memory(v, in->imm.memarg.memory)) return false;
-    if (in->imm.memarg.align > natural_align(in->op)) return fail(v, "alignment must not be larger than natural");
+    if (in->imm.memarg.align > info->align) return fail(v, "alignment must not be larger than natural");
+    if (info->imm == CORE_IMM_MEMARG_LANE && in->imm.memarg.lane >= (16u >> info->align))
+      return fail(v, "invalid lane index");
+  } else if (info->imm == CORE_IMM_LANE) {
+    if (in->imm.lane >= shape_lanes(info->name)) return fail(v, "invalid lane index");
+  } else if (info->imm == CORE_IMM_SHUFFLE) {
+    for (int i = 0; i < 16; i++)
+      if (in->imm.bytes[i] >= 32) return fail(v, "invalid lane index");
   }
+  if ((info->code >> 8) == 0xFD) m->uses |= KUMI_FEATURE_SIMD;
   if (info->sig[0] != '*') return apply_sig(v, info->sig);
 
   switch (in->op) {
@@ -428,6 +440,30 @@ static bool check_instr(vctx *v, const core_instr *in, const uint8_t *bytes) {
     return push_vals(v, core_functype_results(ft), ft->nresults);
   }
 
+  case CORE_OP_RETURN_CALL: {
+    uint32_t x = in->imm.index;
+    if (x >= m->nfuncs) return fail(v, "unknown function %u", x);
+    const core_functype *ft = &m->types[m->funcs[x].type];
+    m->uses |= KUMI_FEATURE_TAIL_CALL;
+    if (!check_tail_results(v, ft) || !pop_vals(v, core_functype_params(ft), ft->nparams)) return false;
+    set_unreachable(v);
+    return true;
+  }
+
+  case CORE_OP_RETURN_CALL_INDIRECT: {
+    uint32_t t = in->imm.call_indirect.table, ti = in->imm.call_indirect.type;
+    if (!check_table(v, t)) return false;
+    if (m->tables[t].elem != CORE_FUNCREF)
+      return fail(v, "type mismatch: return_call_indirect on a table of %s", type_name(m->tables[t].elem));
+    if (ti >= m->ntypes) return fail(v, "unknown type %u", ti);
+    const core_functype *ft = &m->types[ti];
+    m->uses |= KUMI_FEATURE_TAIL_CALL;
+    if (!check_tail_results(v, ft) || !pop_val(v, CORE_I32, NULL)) return false;
+    if (!pop_vals(v, core_functype_params(ft), ft->nparams)) return false;
+    set_unreachable(v);
+    return true;
+  }
+
   case CORE_OP_DROP:
     return pop_val(v, CORE_UNKNOWN, NULL);
 
@@ -448,6 +484,7 @@ static bool check_instr(vctx *v, const core_instr *in, const uint8_t *bytes) {
     if (in->imm.select_t.count != 1) return fail(v, "invalid result arity");
     core_valtype t = in->imm.select_t.type;
     if (!single_type(t)) return fail(v, "invalid value type");
+    if (t == CORE_V128) m->uses |= KUMI_FEATURE_SIMD;
     if (!pop_val(v, CORE_I32, NULL)) return false;
     if (!pop_val(v, t, NULL) || !pop_val(v, t, NULL)) return false;
     return push_val(v, t);
@@ -571,7 +608,7 @@ static bool check_body(vctx *v, uint32_t fidx) {
       v->off = (uint32_t)pos;
       return fail_kind(v, KUMI_ERR_MALFORMED, "END opcode expected");
     }
-    kumi_error *e = core_read_instr(v->a, m->bytes, &pos, end, &in);
+    kumi_error *e = core_read_instr_with(v->a, m->bytes, &pos, end, m->features, &in);
     if (e) {
       v->err = e;
       return false;
@@ -588,52 +625,88 @@ static bool check_body(vctx *v, uint32_t fidx) {
 
 /* ---- module-level rules -------------------------------------------------- */
 
-/* Validates the constant expression e of type expect. In WebAssembly 2.0
- * it may only read imported immutable globals. Functions it references join
- * declared_refs (C.refs). */
+/* Validates the constant expression e of type expect. It may read imported
+ * immutable globals and, with extended-const, add, subtract and multiply
+ * i32 and i64 values. Functions it references join declared_refs (C.refs).
+ * The operand types are kept on a small stack; every instruction takes at
+ * least one byte, so the expression's length bounds its depth and a deeper
+ * expression spills to the heap. */
+#define CONST_STACK 16
 static kumi_error *check_const_expr(core_module *m, core_expr e, core_valtype expect) {
+  core_valtype local[CONST_STACK], *stack = local;
+  size_t cap = e.end - e.start, sp = 0;
+  if (cap > CONST_STACK && !(stack = kb_alloc(m->alloc, cap))) return kb_error_oom();
+  kumi_error *err = NULL;
   size_t pos = e.start;
-  uint32_t depth = 0;
-  core_valtype top = CORE_UNKNOWN;
   core_instr in;
   for (;;) {
-    if (pos >= e.end) return module_malformed(m, pos, "END opcode expected");
-    kumi_error *err = core_read_instr(m->alloc, m->bytes, &pos, e.end, &in);
-    if (err) return err;
-    core_valtype t;
+    if (pos >= e.end) {
+      err = module_malformed(m, pos, "END opcode expected");
+      break;
+    }
+    if ((err = core_read_instr_with(m->alloc, m->bytes, &pos, e.end, m->features, &in))) break;
+    if (in.op == CORE_OP_END) {
+      if (pos != e.end) err = module_malformed(m, pos, "END opcode expected");
+      else if (sp != 1 || stack[0] != expect)
+        err = module_error(m, in.offset, "type mismatch: constant expression must produce one %s", type_name(expect));
+      break;
+    }
+    core_valtype t = CORE_UNKNOWN;
     switch (in.op) {
     case CORE_OP_I32_CONST: t = CORE_I32; break;
     case CORE_OP_I64_CONST: t = CORE_I64; break;
     case CORE_OP_F32_CONST: t = CORE_F32; break;
     case CORE_OP_F64_CONST: t = CORE_F64; break;
+    case CORE_OP_V128_CONST: t = CORE_V128; break;
     case CORE_OP_REF_NULL:
-      if (!core_is_reftype(in.imm.heaptype)) return module_error(m, in.offset, "malformed reference type");
+      if (!core_is_reftype(in.imm.heaptype)) err = module_error(m, in.offset, "malformed reference type");
       t = in.imm.heaptype;
       break;
     case CORE_OP_REF_FUNC:
-      if (in.imm.index >= m->nfuncs) return module_error(m, in.offset, "unknown function %u", in.imm.index);
+      if (in.imm.index >= m->nfuncs) {
+        err = module_error(m, in.offset, "unknown function %u", in.imm.index);
+        break;
+      }
       m->declared_refs[in.imm.index] = 1;
       t = CORE_FUNCREF;
       break;
     case CORE_OP_GLOBAL_GET: {
       uint32_t x = in.imm.index;
-      if (x >= m->nimported_globals) return module_error(m, in.offset, "unknown global %u", x);
-      if (m->globals[x].type.mut) return module_error(m, in.offset, "constant expression required");
-      t = m->globals[x].type.type;
+      if (x >= m->nimported_globals) err = module_error(m, in.offset, "unknown global %u", x);
+      else if (m->globals[x].type.mut) err = module_error(m, in.offset, "constant expression required");
+      else t = m->globals[x].type.type;
       break;
     }
-    case CORE_OP_END:
-      if (pos != e.end) return module_malformed(m, pos, "END opcode expected");
-      if (depth != 1 || top != expect)
-        return module_error(m, in.offset, "type mismatch: constant expression must produce one %s",
-                            type_name(expect));
-      return NULL;
+    case CORE_OP_I32_ADD:
+    case CORE_OP_I32_SUB:
+    case CORE_OP_I32_MUL:
+    case CORE_OP_I64_ADD:
+    case CORE_OP_I64_SUB:
+    case CORE_OP_I64_MUL:
+      if (!(m->features & KUMI_FEATURE_EXTENDED_CONST)) {
+        err = module_error(m, in.offset, "constant expression required");
+        break;
+      }
+      m->uses |= KUMI_FEATURE_EXTENDED_CONST;
+      t = core_opinfos[in.op].sig[0] == 'i' ? CORE_I32 : CORE_I64;
+      for (int k = 0; k < 2 && !err; k++) {
+        if (sp == 0)
+          err = module_error(m, in.offset, "type mismatch: %s expected %s, found an empty stack",
+                             core_opinfos[in.op].name, type_name(t));
+        else if (stack[--sp] != t)
+          err = module_error(m, in.offset, "type mismatch: %s expected %s, found %s", core_opinfos[in.op].name,
+                             type_name(t), type_name(stack[sp]));
+      }
+      break;
     default:
-      return module_error(m, in.offset, "constant expression required");
+      err = module_error(m, in.offset, "constant expression required");
+      break;
     }
-    depth++;
-    top = t;
+    if (err) break;
+    stack[sp++] = t; /* sp < cap: each instruction pushes at most one and takes a byte */
   }
+  if (stack != local) kb_free(m->alloc, stack, cap);
+  return err;
 }
 
 static kumi_error *check_limits(core_module *m, const core_limits *l, uint64_t bound, const char *too_big) {
@@ -653,7 +726,8 @@ static kumi_error *check_types_and_limits(core_module *m) {
     if (!core_is_reftype(m->tables[i].elem)) return module_error(m, KUMI_NO_OFFSET, "malformed reference type");
     if ((e = check_limits(m, &m->tables[i].limits, UINT32_MAX, "table size must be at most 2^32-1"))) return e;
   }
-  if (m->nmemories > 1) return module_error(m, KUMI_NO_OFFSET, "multiple memories");
+  if (m->nmemories > 1 && !(m->features & KUMI_FEATURE_MULTI_MEMORY))
+    return module_error(m, KUMI_NO_OFFSET, "multiple memories");
   for (uint32_t i = 0; i < m->nmemories; i++)
     if ((e = check_limits(m, &m->memories[i].limits, CORE_MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")))
       return e;
@@ -734,8 +808,25 @@ static kumi_error *check_exports(core_module *m) {
   return e;
 }
 
+/* Records SIMD in m->uses when a v128 appears in a type, a local or a
+ * global (block and select types are seen in the bodies). */
+static void note_v128(core_module *m) {
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    const core_functype *ft = &m->types[i];
+    size_t n = (size_t)ft->nparams + ft->nresults;
+    if (n && memchr(ft->types, CORE_V128, n)) m->uses |= KUMI_FEATURE_SIMD;
+  }
+  for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++)
+    if (m->funcs[i].nlocals && memchr(m->funcs[i].local_types, CORE_V128, m->funcs[i].nlocals))
+      m->uses |= KUMI_FEATURE_SIMD;
+  for (uint32_t i = 0; i < m->nglobals; i++)
+    if (m->globals[i].type.type == CORE_V128) m->uses |= KUMI_FEATURE_SIMD;
+}
+
 kumi_error *core_module_validate(core_module *m) {
   kumi_error *e;
+  m->uses = 0;
+  note_v128(m);
   if (m->declared_refs)
     memset(m->declared_refs, 0, m->nfuncs);
   else if (!(m->declared_refs = kb_arena_alloc(&m->arena, m->nfuncs ? m->nfuncs : 1)))

@@ -18,6 +18,7 @@ bool wat_build_opnames(wat_parser *p) {
   return true;
 }
 
+/* The opcode: one byte, or a prefix byte (0xFC, 0xFD) and a u32 LEB. */
 static void emit_op(wat_parser *p, core_opcode op) {
   uint16_t code = core_opinfos[op].code;
   if (code < 0x100) {
@@ -193,28 +194,6 @@ static bool local_index(wat_parser *p, uint32_t *out) {
   return wat_index(p, -1, out);
 }
 
-/* log2 of the natural alignment, from the name: the access width is the
- * number after load/store ("i64.load32_u": 32 bits; "v128.load8x8_s": 8x8)
- * or else the type's width. */
-static uint32_t natural_align(const char *name) {
-  unsigned bits = name[0] == 'v' ? 128 : (name[1] == '3' ? 32 : 64);
-  const char *s = strchr(name, '.');
-  while (s && *s && !(*s >= '0' && *s <= '9')) s++;
-  if (s && *s) {
-    unsigned n = 0, m = 1;
-    while (*s >= '0' && *s <= '9') n = n * 10 + (unsigned)(*s++ - '0');
-    if (*s == 'x') {
-      s++;
-      m = 0;
-      while (*s >= '0' && *s <= '9') m = m * 10 + (unsigned)(*s++ - '0');
-    }
-    bits = n * m;
-  }
-  uint32_t lg = 0;
-  while ((8u << lg) < bits) lg++;
-  return lg;
-}
-
 /* `offset=N`/`align=N` keyword: the value after '='. */
 static bool memarg_value(wat_parser *p, size_t prefix, unsigned bits, uint64_t *out) {
   const text_token *t = wat_tok(p);
@@ -227,10 +206,23 @@ static bool memarg_value(wat_parser *p, size_t prefix, unsigned bits, uint64_t *
   return true;
 }
 
-static bool parse_memarg(wat_parser *p, core_opcode op) {
+static bool is_memarg_kw(const text_token *t) {
+  return t->kind == TK_KEYWORD && ((t->slen > 7 && memcmp(t->str, "offset=", 7) == 0) ||
+                                   (t->slen > 6 && memcmp(t->str, "align=", 6) == 0));
+}
+
+/* `memidx? offset=N? align=N?`, encoded as a memarg: flags (alignment
+ * exponent, with bit 6 set when a memory other than 0 follows), the memory
+ * index in that case, the offset. With `lane`, an instruction that ends in a
+ * lane index: a number alone there is the lane, not a memory. */
+static bool parse_memarg(wat_parser *p, core_opcode op, bool lane) {
   uint64_t offset = 0, align;
-  uint32_t align_lg = natural_align(core_opinfos[op].name);
+  uint32_t align_lg = core_opinfos[op].align, mem = 0;
   const text_token *t = wat_tok(p);
+  if (t->kind == TK_ID || (t->kind == TK_NAT && (!lane || p->t[p->i + 1].kind == TK_NAT || is_memarg_kw(&p->t[p->i + 1])))) {
+    if (!wat_index(p, WS_MEM, &mem)) return false;
+    t = wat_tok(p);
+  }
   if (t->kind == TK_KEYWORD && t->slen > 7 && memcmp(t->str, "offset=", 7) == 0) {
     if (!memarg_value(p, 7, 32, &offset)) return false;
     t = wat_tok(p);
@@ -242,8 +234,75 @@ static bool parse_memarg(wat_parser *p, core_opcode op) {
     align_lg = 0;
     while (((uint64_t)1 << align_lg) < align) align_lg++;
   }
-  tb_u32(p->out, align_lg);
+  tb_u32(p->out, align_lg | (mem ? 0x40 : 0));
+  if (mem) tb_u32(p->out, mem);
   tb_u64(p->out, offset);
+  return true;
+}
+
+/* A lane index: a u8 literal. */
+static bool parse_lane(wat_parser *p, uint8_t *out) {
+  const text_token *t = wat_tok(p);
+  if (t->kind != TK_NAT) return wat_fail(p, p->i, "unexpected token, expected a lane index");
+  uint64_t v;
+  if (text_nat(t->str, t->slen, 8, &v)) return wat_fail(p, p->i, "malformed lane index");
+  *out = (uint8_t)v;
+  p->i++;
+  return true;
+}
+
+/* i8x16.shuffle: exactly 16 lane indices. */
+static bool parse_shuffle(wat_parser *p) {
+  uint8_t lanes[16];
+  for (int k = 0; k < 16; k++) {
+    if (wat_tok(p)->kind != TK_NAT && wat_tok(p)->kind != TK_INT) return wat_fail(p, p->i, "invalid lane length");
+    if (wat_tok(p)->kind == TK_INT) return wat_fail(p, p->i, "malformed lane index");
+    if (!parse_lane(p, &lanes[k])) return false;
+  }
+  if (wat_tok(p)->kind == TK_NAT || wat_tok(p)->kind == TK_INT) return wat_fail(p, p->i, "invalid lane length");
+  tb_bytes(p->out, lanes, 16);
+  return true;
+}
+
+/* v128.const SHAPE lane*: the shape (i8x16 i16x8 i32x4 i64x2 f32x4 f64x2)
+ * and as many literals as it has lanes, encoded as 16 little-endian bytes. */
+static bool parse_v128_const(wat_parser *p) {
+  static const struct {
+    const char *name;
+    unsigned bits; /* lane width */
+    bool fp;
+  } shapes[] = {{"i8x16", 8, false},  {"i16x8", 16, false}, {"i32x4", 32, false},
+                {"i64x2", 64, false}, {"f32x4", 32, true},  {"f64x2", 64, true}};
+  const text_token *t = wat_tok(p);
+  size_t s = 0, nshapes = sizeof shapes / sizeof shapes[0];
+  while (s < nshapes && !wat_is_kw(t, shapes[s].name)) s++;
+  if (s == nshapes) return wat_fail(p, p->i, "unexpected token, expected a vector shape");
+  p->i++;
+  unsigned bits = shapes[s].bits, n = 128 / bits;
+  uint8_t bytes[16];
+  for (unsigned k = 0; k < n; k++) {
+    t = wat_tok(p);
+    if (t->kind != TK_NAT && t->kind != TK_INT && (t->kind != TK_FLOAT || !shapes[s].fp))
+      return wat_fail(p, p->i, "wrong number of lane literals");
+    uint64_t v = 0;
+    const char *why;
+    if (!shapes[s].fp) {
+      why = text_int(t->str, t->slen, bits, &v);
+    } else if (bits == 32) {
+      uint32_t f;
+      why = text_f32(p->a, t->str, t->slen, &f);
+      v = f;
+    } else {
+      why = text_f64(p->a, t->str, t->slen, &v);
+    }
+    if (why) return wat_fail(p, p->i, "%s", why);
+    for (unsigned b = 0; b < bits / 8; b++) bytes[k * (bits / 8) + b] = (uint8_t)(v >> (8 * b));
+    p->i++;
+  }
+  t = wat_tok(p);
+  if (t->kind == TK_NAT || t->kind == TK_INT || t->kind == TK_FLOAT)
+    return wat_fail(p, p->i, "wrong number of lane literals");
+  tb_bytes(p->out, bytes, 16);
   return true;
 }
 
@@ -345,7 +404,21 @@ static bool plain_immediates(wat_parser *p, core_opcode op) {
     tb_u32(p->out, x);
     return true;
   }
-  case CORE_IMM_MEMARG: return parse_memarg(p, op);
+  case CORE_IMM_MEMARG: return parse_memarg(p, op, false);
+  case CORE_IMM_MEMARG_LANE: {
+    uint8_t lane;
+    if (!parse_memarg(p, op, true) || !parse_lane(p, &lane)) return false;
+    tb_byte(p->out, lane);
+    return true;
+  }
+  case CORE_IMM_LANE: {
+    uint8_t lane;
+    if (!parse_lane(p, &lane)) return false;
+    tb_byte(p->out, lane);
+    return true;
+  }
+  case CORE_IMM_V128: return parse_v128_const(p);
+  case CORE_IMM_SHUFFLE: return parse_shuffle(p);
   case CORE_IMM_I32:
   case CORE_IMM_I64:
   case CORE_IMM_F32:

@@ -578,7 +578,7 @@ static void test_host_objects(kumi_engine *engine) {
 int main(void) {
   counting c = {0, 0, 0};
   kumi_allocator alloc = {counting_realloc, &c};
-  kumi_config config = {&alloc};
+  kumi_config config = {.allocator = &alloc};
   kumi_engine *engine = kumi_engine_new(&config);
   CHECK(engine != NULL);
   if (engine) {

@@ -444,15 +444,19 @@ static void test_bad_cases(void) {
 
 /* ---- the instruction reader ------------------------------------------------------- */
 
-static kumi_error *read1(const uint8_t *b, size_t n, core_instr *in, size_t *pos) {
+/* The reader tests below are WebAssembly 2.0 ones (SIMD included); the
+ * *_f variants take the features to read with. */
+#define WASM2 KUMI_FEATURE_SIMD
+
+static kumi_error *read1(const uint8_t *b, size_t n, kumi_features f, core_instr *in, size_t *pos) {
   *pos = 0;
-  return core_read_instr(kb_default_allocator(), b, pos, n, in);
+  return core_read_instr_with(kb_default_allocator(), b, pos, n, f, in);
 }
 
 /* Reads one instruction that must use all n bytes. */
-static bool read_all(const uint8_t *b, size_t n, core_instr *in) {
+static bool read_all_f(const uint8_t *b, size_t n, kumi_features f, core_instr *in) {
   size_t pos;
-  kumi_error *e = read1(b, n, in, &pos);
+  kumi_error *e = read1(b, n, f, in, &pos);
   if (e) {
     fprintf(stderr, "  read: %s @%llu\n", kumi_error_message(e), (unsigned long long)kumi_error_offset(e));
     kumi_error_free(e);
@@ -462,10 +466,10 @@ static bool read_all(const uint8_t *b, size_t n, core_instr *in) {
 }
 
 /* Must fail with the message prefix at the offset. */
-static bool read_fails(const uint8_t *b, size_t n, const char *msg, uint64_t offset) {
+static bool read_fails_f(const uint8_t *b, size_t n, kumi_features f, const char *msg, uint64_t offset) {
   core_instr in;
   size_t pos;
-  kumi_error *e = read1(b, n, &in, &pos);
+  kumi_error *e = read1(b, n, f, &in, &pos);
   if (!e) return false;
   bool ok = kumi_error_kind_of(e) == KUMI_ERR_MALFORMED && !strncmp(kumi_error_message(e), msg, strlen(msg)) &&
             kumi_error_offset(e) == offset && pos == 0;
@@ -474,6 +478,11 @@ static bool read_fails(const uint8_t *b, size_t n, const char *msg, uint64_t off
             (unsigned long long)kumi_error_offset(e), msg, (unsigned long long)offset);
   kumi_error_free(e);
   return ok;
+}
+
+static bool read_all(const uint8_t *b, size_t n, core_instr *in) { return read_all_f(b, n, WASM2, in); }
+static bool read_fails(const uint8_t *b, size_t n, const char *msg, uint64_t offset) {
+  return read_fails_f(b, n, WASM2, msg, offset);
 }
 
 static void test_instr(void) {
@@ -584,7 +593,8 @@ static void test_instr(void) {
   CHECK(read_fails(BYTES("\x06"), "illegal opcode", 0));
   CHECK(read_fails(BYTES("\x27"), "illegal opcode", 0));
   CHECK(read_fails(BYTES("\xc5"), "illegal opcode", 0));
-  CHECK(read_fails(BYTES("\xfd\x00"), "illegal opcode", 0)); /* SIMD is not in this table yet */
+  CHECK(read_fails(BYTES("\x12\x00"), "illegal opcode", 0)); /* tail calls are not 2.0 */
+  CHECK(read_fails(BYTES("\x13\x00\x00"), "illegal opcode", 0));
 
   /* Offsets are absolute: the reader starts where it is told. */
   {
@@ -597,6 +607,97 @@ static void test_instr(void) {
     e = core_read_instr(kb_default_allocator(), b, &pos, sizeof b, &in);
     CHECK(!e && in.op == CORE_OP_NOP && in.offset == 1 && pos == 2);
   }
+}
+
+/* SIMD, tail calls and multi-memory encodings, and the features that turn
+ * them on. */
+static void test_instr_proposals(void) {
+  core_instr in;
+  const kumi_features all = CORE_FEATURES_ALL, none = 0;
+  /* SIMD: a 0xFD prefix and a u32 sub-opcode. */
+  CHECK(read_all_f(BYTES("\xfd\x00\x04\x10"), none | KUMI_FEATURE_SIMD, &in) && in.op == CORE_OP_V128_LOAD &&
+        in.imm.memarg.align == 4 && in.imm.memarg.offset == 16);
+  CHECK(read_all_f(BYTES("\xfd\x80\x01"), all, &in) && in.op == CORE_OP_I16X8_ABS);
+  CHECK(read_all_f(BYTES("\xfd\xff\x01"), all, &in) && in.op == CORE_OP_F64X2_CONVERT_LOW_I32X4_U);
+  CHECK(read_all_f(BYTES("\xfd\x8e\x80\x80\x00"), all, &in) && in.op == CORE_OP_I8X16_SWIZZLE); /* padded 0x0e */
+  CHECK(read_all_f(BYTES("\xfd\x0c\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10"), all, &in) &&
+        in.op == CORE_OP_V128_CONST && in.imm.bytes[0] == 1 && in.imm.bytes[15] == 16);
+  CHECK(read_all_f(BYTES("\xfd\x0d\x00\x11\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x1f"), all, &in) &&
+        in.op == CORE_OP_I8X16_SHUFFLE && in.imm.bytes[1] == 17 && in.imm.bytes[15] == 31);
+  CHECK(read_fails_f(BYTES("\xfd\x0c\x01\x02\x03"), all, "unexpected end", 2));
+  CHECK(read_all_f(BYTES("\xfd\x15\x0f"), all, &in) && in.op == CORE_OP_I8X16_EXTRACT_LANE_S && in.imm.lane == 15);
+  CHECK(read_all_f(BYTES("\xfd\x15\xff"), all, &in) && in.imm.lane == 255); /* the range is the validator's */
+  CHECK(read_fails_f(BYTES("\xfd\x22"), all, "unexpected end", 2));
+  CHECK(read_all_f(BYTES("\xfd\x57\x03\x08\x01"), all, &in) && in.op == CORE_OP_V128_LOAD64_LANE &&
+        in.imm.memarg.align == 3 && in.imm.memarg.offset == 8 && in.imm.memarg.lane == 1);
+  CHECK(read_all_f(BYTES("\xfd\x58\x40\x02\x00\x07"), all, &in) && in.op == CORE_OP_V128_STORE8_LANE &&
+        in.imm.memarg.memory == 2 && in.imm.memarg.lane == 7);
+  CHECK(read_fails_f(BYTES("\xfd\x9a\x01"), all, "illegal opcode fd 9a", 0)); /* a gap in the table */
+  CHECK(read_fails_f(BYTES("\xfd\x80\x02"), all, "illegal opcode", 0));     /* relaxed SIMD: not supported */
+  CHECK(read_fails_f(BYTES("\xfd\x00\x04\x10"), none, "illegal opcode fd", 0));
+  CHECK(read_fails_f(BYTES("\x02\x7b"), none, "malformed block type", 1));
+  CHECK(read_all_f(BYTES("\x02\x7b"), all, &in) && in.imm.block.type == CORE_V128);
+  CHECK(read_fails_f(BYTES("\x1c\x01\x7b"), none, "malformed value type", 2));
+  CHECK(core_opinfos[CORE_OP_V128_LOAD].align == 4 && core_opinfos[CORE_OP_V128_LOAD8_SPLAT].align == 0 &&
+        core_opinfos[CORE_OP_V128_LOAD32_LANE].align == 2 && core_opinfos[CORE_OP_I32_LOAD16_U].align == 1 &&
+        core_opinfos[CORE_OP_F64_STORE].align == 3);
+
+  /* Tail calls. */
+  CHECK(read_all_f(BYTES("\x12\x05"), KUMI_FEATURE_TAIL_CALL, &in) && in.op == CORE_OP_RETURN_CALL && in.imm.index == 5);
+  CHECK(read_all_f(BYTES("\x13\x02\x01"), KUMI_FEATURE_TAIL_CALL, &in) && in.op == CORE_OP_RETURN_CALL_INDIRECT &&
+        in.imm.call_indirect.type == 2 && in.imm.call_indirect.table == 1);
+
+  /* Multi-memory: memarg flag bit 6 announces a memory index; memory.size
+   * and friends take an index LEB instead of the 2.0 zero byte. */
+  const kumi_features mm = KUMI_FEATURE_MULTI_MEMORY;
+  CHECK(read_all_f(BYTES("\x28\x42\x03\x10"), mm, &in) && in.imm.memarg.align == 2 && in.imm.memarg.memory == 3 &&
+        in.imm.memarg.offset == 16);
+  CHECK(read_all_f(BYTES("\x28\x20\x00"), mm, &in) && in.imm.memarg.align == 32); /* invalid, not malformed */
+  CHECK(read_fails_f(BYTES("\x28\x80\x01\x00"), mm, "malformed memop flags", 1));
+  CHECK(read_fails_f(BYTES("\x28\x42"), mm, "unexpected end", 2));
+  CHECK(read_all_f(BYTES("\x3f\x80\x00"), mm, &in) && in.op == CORE_OP_MEMORY_SIZE && in.imm.index == 0);
+  CHECK(read_all_f(BYTES("\x40\x02"), mm, &in) && in.op == CORE_OP_MEMORY_GROW && in.imm.index == 2);
+  CHECK(read_all_f(BYTES("\xfc\x08\x02\x01"), mm, &in) && in.imm.pair.a == 2 && in.imm.pair.b == 1);
+  CHECK(read_all_f(BYTES("\xfc\x0a\x01\x02"), mm, &in) && in.imm.pair.a == 1 && in.imm.pair.b == 2);
+  CHECK(read_all_f(BYTES("\xfc\x0b\x03"), mm, &in) && in.op == CORE_OP_MEMORY_FILL && in.imm.index == 3);
+
+  /* core_read_instr reads with every feature. */
+  size_t pos = 0;
+  kumi_error *e = core_read_instr(kb_default_allocator(), (const uint8_t *)"\x28\x42\x03\x10", &pos, 4, &in);
+  CHECK(!e && in.imm.memarg.memory == 3 && pos == 4);
+  kumi_error_free(e);
+}
+
+/* Decoding with features: v128 is a value type only with SIMD, wherever a
+ * value type is read (types, locals, globals, constant expressions). */
+static void test_decode_features(void) {
+  static const struct {
+    const uint8_t *bytes;
+    size_t len;
+  } v128s[] = {
+      {BYTES(H "\x01\x05\x01\x60\x01\x7b\x00")},                              /* (type (func (param v128))) */
+      {BYTES(H "\x06\x16\x01\x7b\x00\xfd\x0c" "0123456789abcdef" "\x0b")},   /* (global v128 (v128.const ...)) */
+      {BYTES(H "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x06\x01\x04\x01\x01\x7b\x0b")}, /* (local v128) */
+  };
+  for (size_t i = 0; i < sizeof v128s / sizeof v128s[0]; i++) {
+    kumi_error *err = NULL;
+    core_module *m =
+        core_module_decode_with(kb_default_allocator(), v128s[i].bytes, v128s[i].len, KUMI_FEATURE_SIMD, &err);
+    CHECK(m && !err && m->features == KUMI_FEATURE_SIMD);
+    core_module_free(m);
+    kumi_error_free(err);
+    err = NULL;
+    m = core_module_decode_with(kb_default_allocator(), v128s[i].bytes, v128s[i].len, 0, &err);
+    CHECK(!m && err && kumi_error_kind_of(err) == KUMI_ERR_MALFORMED);
+    if (err) CHECK(!strcmp(kumi_error_message(err), "malformed value type"));
+    core_module_free(m);
+    kumi_error_free(err);
+  }
+  /* core_module_decode uses the defaults. */
+  kumi_error *err = NULL;
+  core_module *m = decode(BYTES(H), &err);
+  CHECK(m && m->features == KUMI_FEATURES_DEFAULT);
+  core_module_free(m);
 }
 
 static void test_types(void) {
@@ -685,6 +786,8 @@ int main(void) {
   test_names();
   test_bad_cases();
   test_instr();
+  test_instr_proposals();
+  test_decode_features();
   test_types();
   test_oom();
   test_truncations();

@@ -603,11 +603,245 @@ static const vcase cases[] = {
      33, EXPECT_INVALID, "invalid result arity"},
 };
 
-/* Decodes and validates; returns the error (NULL when valid) and whether
- * the decoder already rejected the bytes. */
-static kumi_error *decode_validate(const kumi_allocator *a, const uint8_t *b, size_t n, bool *at_decode) {
+/* Proposals beyond 2.0 and their feature flags: SIMD, tail calls, extended
+ * constant expressions, multi-memory (bytes from wat2wasm --enable-all
+ * --no-check), each under the features it is decoded with. */
+typedef struct fcase {
+  kumi_features features;
+  vcase c;
+} fcase;
+
+static const fcase feature_cases[] = {
+    {KUMI_FEATURES_DEFAULT,
+     {"v128 lanes and shuffle",
+     "(module (func (param v128) (result v128) local.get 0 local.get 0 i8x16.shuffle 0 17 2 3 4 5 6 7 8 9 10 11 12 13 14 31 i32.const 7 i32x4.replace_lane 3 i64x2.extract_lane 1 drop v128.const i32x4 1 2 3 4 v128.const f64x2 1 2 v128.const i8x16 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 v128.bitselect))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7b\x01\x7b\x03\x02\x01\x00\x0a\x5b\x01\x59"
+     "\x00\x20\x00\x20\x00\xfd\x0d\x00\x11\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x1f\x41"
+     "\x07\xfd\x1c\x03\xfd\x1d\x01\x1a\xfd\x0c\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\x04\x00"
+     "\x00\x00\xfd\x0c\x00\x00\x00\x00\x00\x00\xf0\x3f\x00\x00\x00\x00\x00\x00\x00\x40\xfd\x0c\x01\x02"
+     "\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\xfd\x52\x0b",
+     113, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"v128 memory instructions",
+     "(module (memory 1) (func (param i32 v128) (result v128) local.get 0 local.get 1 v128.store offset=16 align=16 local.get 0 local.get 1 v128.store64_lane align=8 1 local.get 0 v128.load32_zero align=4 drop local.get 0 local.get 1 v128.load8_lane 15))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x07\x01\x60\x02\x7f\x7b\x01\x7b\x03\x02\x01\x00\x05\x03\x01"
+     "\x00\x01\x0a\x25\x01\x23\x00\x20\x00\x20\x01\xfd\x0b\x04\x10\x20\x00\x20\x01\xfd\x5b\x03\x00\x01"
+     "\x20\x00\xfd\x5c\x02\x00\x1a\x20\x00\x20\x01\xfd\x54\x00\x00\x0f\x0b",
+     65, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"i8x16 lane index 16",
+     "(module (func (param v128) (result i32) local.get 0 i8x16.extract_lane_s 16))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7b\x01\x7f\x03\x02\x01\x00\x0a\x09\x01\x07"
+     "\x00\x20\x00\xfd\x15\x10\x0b",
+     31, EXPECT_INVALID, "invalid lane index"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"f64x2 lane index 2",
+     "(module (func (param v128 f64) (result v128) local.get 0 local.get 1 f64x2.replace_lane 2))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x07\x01\x60\x02\x7b\x7c\x01\x7b\x03\x02\x01\x00\x0a\x0b\x01"
+     "\x09\x00\x20\x00\x20\x01\xfd\x22\x02\x0b",
+     34, EXPECT_INVALID, "invalid lane index"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"shuffle lane 32",
+     "(module (func (param v128) (result v128) local.get 0 local.get 0 i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 32))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7b\x01\x7b\x03\x02\x01\x00\x0a\x1a\x01\x18"
+     "\x00\x20\x00\x20\x00\xfd\x0d\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x20\x0b",
+     48, EXPECT_INVALID, "invalid lane index"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"load_lane lane index 2 of 64-bit lanes",
+     "(module (memory 1) (func (param i32 v128) (result v128) local.get 0 local.get 1 v128.load64_lane 2))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x07\x01\x60\x02\x7f\x7b\x01\x7b\x03\x02\x01\x00\x05\x03\x01"
+     "\x00\x01\x0a\x0d\x01\x0b\x00\x20\x00\x20\x01\xfd\x57\x03\x00\x02\x0b",
+     41, EXPECT_INVALID, "invalid lane index"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"v128.load align 32",
+     "(module (memory 1) (func (param i32) (result v128) local.get 0 v128.load align=32))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7f\x01\x7b\x03\x02\x01\x00\x05\x03\x01\x00"
+     "\x01\x0a\x0a\x01\x08\x00\x20\x00\xfd\x00\x05\x00\x0b",
+     37, EXPECT_INVALID, "alignment must not be larger than natural"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"v128.load16_splat align 4",
+     "(module (memory 1) (func (param i32) (result v128) local.get 0 v128.load16_splat align=4))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7f\x01\x7b\x03\x02\x01\x00\x05\x03\x01\x00"
+     "\x01\x0a\x0a\x01\x08\x00\x20\x00\xfd\x08\x02\x00\x0b",
+     37, EXPECT_INVALID, "alignment must not be larger than natural"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"v128 type mismatch",
+     "(module (func (param v128) (result i32) local.get 0 i32x4.all_true i32x4.splat))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7b\x01\x7f\x03\x02\x01\x00\x0a\x0b\x01\x09"
+     "\x00\x20\x00\xfd\xa3\x01\xfd\x11\x0b",
+     33, EXPECT_INVALID, "type mismatch"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"v128 global and const",
+     "(module (global v128 (v128.const i64x2 1 2)) (func (result v128) global.get 0))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x05\x01\x60\x00\x01\x7b\x03\x02\x01\x00\x06\x16\x01\x7b\x00"
+     "\xfd\x0c\x01\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x0b\x0a\x06\x01\x04\x00"
+     "\x23\x00\x0b",
+     51, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_EXACT,
+     {"v128 without SIMD",
+     "(module (func (param v128)))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x05\x01\x60\x01\x7b\x00\x03\x02\x01\x00\x0a\x04\x01\x02\x00"
+     "\x0b",
+     25, EXPECT_MALFORMED, "malformed value type"}},
+    {KUMI_FEATURES_EXACT,
+     {"SIMD opcode without SIMD",
+     "(module (func i32.const 0 i32x4.splat drop))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x09\x01\x07\x00\x41"
+     "\x00\xfd\x11\x1a\x0b",
+     29, EXPECT_MALFORMED, "illegal opcode"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call",
+     "(module (func $f (param i32) (result i64) i64.const 1) (func (result i64) i32.const 2 return_call $f))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x0a\x02\x60\x01\x7f\x01\x7e\x60\x00\x01\x7e\x03\x03\x02\x00"
+     "\x01\x0a\x0d\x02\x04\x00\x42\x01\x0b\x06\x00\x41\x02\x12\x00\x0b",
+     40, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call result mismatch",
+     "(module (func $f (result i32) i32.const 1) (func (result i64) return_call $f))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x09\x02\x60\x00\x01\x7f\x60\x00\x01\x7e\x03\x03\x02\x00\x01"
+     "\x0a\x0b\x02\x04\x00\x41\x01\x0b\x04\x00\x12\x00\x0b",
+     37, EXPECT_INVALID, "type mismatch"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call param mismatch",
+     "(module (func $f (param i64)) (func i32.const 0 return_call $f))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x08\x02\x60\x01\x7e\x00\x60\x00\x00\x03\x03\x02\x00\x01\x0a"
+     "\x0b\x02\x02\x00\x0b\x06\x00\x41\x00\x12\x00\x0b",
+     36, EXPECT_INVALID, "type mismatch"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call is stack-polymorphic",
+     "(module (func $f) (func (result i32 f64) return_call $f2) (func $f2 (result i32 f64) i32.const 1 f64.const 2))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x09\x02\x60\x00\x00\x60\x00\x02\x7f\x7c\x03\x04\x03\x00\x01"
+     "\x01\x0a\x17\x03\x02\x00\x0b\x04\x00\x12\x02\x0b\x0d\x00\x41\x01\x44\x00\x00\x00\x00\x00\x00\x00"
+     "\x40\x0b",
+     50, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call unknown function",
+     "(module (func return_call 5))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x12"
+     "\x05\x0b",
+     26, EXPECT_INVALID, "unknown function"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call_indirect",
+     "(module (type $t (func (param f32) (result i32))) (table 1 funcref) (func (result i32) f32.const 1 i32.const 0 return_call_indirect (type $t)))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x0a\x02\x60\x01\x7d\x01\x7f\x60\x00\x01\x7f\x03\x02\x01\x01"
+     "\x04\x04\x01\x70\x00\x01\x0a\x0e\x01\x0c\x00\x43\x00\x00\x80\x3f\x41\x00\x13\x00\x00\x0b",
+     46, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call_indirect result mismatch",
+     "(module (type $t (func (result i32))) (table 1 funcref) (func i32.const 0 return_call_indirect (type $t)))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x08\x02\x60\x00\x01\x7f\x60\x00\x00\x03\x02\x01\x01\x04\x04"
+     "\x01\x70\x00\x01\x0a\x09\x01\x07\x00\x41\x00\x13\x00\x00\x0b",
+     39, EXPECT_INVALID, "type mismatch"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"return_call_indirect without table",
+     "(module (type $t (func)) (func i32.const 0 return_call_indirect (type $t)))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x09\x01\x07\x00\x41"
+     "\x00\x13\x00\x00\x0b",
+     29, EXPECT_INVALID, "unknown table"}},
+    {KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD,
+     {"return_call without tail calls",
+     "(module (func $f) (func return_call $f))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x03\x02\x00\x00\x0a\x09\x02\x02\x00"
+     "\x0b\x04\x00\x12\x00\x0b",
+     30, EXPECT_MALFORMED, "illegal opcode"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"extended const global",
+     "(module (import \"m\" \"g\" (global i32)) (global i32 (i32.add (global.get 0) (i32.mul (i32.const 2) (i32.const 3)))) (global i64 (i64.sub (i64.const 2) (i64.const 3))))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x02\x08\x01\x01\x6d\x01\x67\x03\x7f\x00\x06\x14\x02\x7f\x00\x23"
+     "\x00\x41\x02\x41\x03\x6c\x6a\x0b\x7e\x00\x42\x02\x42\x03\x7d\x0b",
+     40, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"long extended const",
+     "(module (global i64 (i64.add (i64.const 1) (i64.add (i64.const 2) (i64.add (i64.const 3) (i64.add (i64.const 4) (i64.add (i64.const 5) (i64.add (i64.const 6) (i64.add (i64.const 7) (i64.add (i64.const 8) (i64.add (i64.const 9) (i64.add (i64.const 10) (i64.add (i64.const 11) (i64.add (i64.const 12) (i64.add (i64.const 13) (i64.add (i64.const 14) (i64.add (i64.const 15) (i64.add (i64.const 16) (i64.const 17)))))))))))))))))))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x06\x36\x01\x7e\x00\x42\x01\x42\x02\x42\x03\x42\x04\x42\x05\x42"
+     "\x06\x42\x07\x42\x08\x42\x09\x42\x0a\x42\x0b\x42\x0c\x42\x0d\x42\x0e\x42\x0f\x42\x10\x42\x11\x7c"
+     "\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x7c\x0b",
+     64, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"extended const data offset",
+     "(module (memory 1) (data (i32.sub (i32.const 10) (i32.const 2)) \"x\"))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x05\x03\x01\x00\x01\x0b\x0a\x01\x00\x41\x0a\x41\x02\x6b\x0b\x01"
+     "\x78",
+     25, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"extended const type mismatch",
+     "(module (global i32 (i32.add (i64.const 2) (i32.const 3))))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x06\x09\x01\x7f\x00\x42\x02\x41\x03\x6a\x0b",
+     19, EXPECT_INVALID, "type mismatch"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"extended const operand missing",
+     "(module (global i32 (i32.add (i32.const 3))))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x06\x07\x01\x7f\x00\x41\x03\x6a\x0b",
+     17, EXPECT_INVALID, "type mismatch"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"extended const i64 result for i32",
+     "(module (global i32 (i64.add (i64.const 2) (i64.const 3))))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x06\x09\x01\x7f\x00\x42\x02\x42\x03\x7c\x0b",
+     19, EXPECT_INVALID, "type mismatch"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"non-constant arithmetic",
+     "(module (global i32 (i32.div_s (i32.const 2) (i32.const 3))))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x06\x09\x01\x7f\x00\x41\x02\x41\x03\x6d\x0b",
+     19, EXPECT_INVALID, "constant expression required"}},
+    {KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD,
+     {"extended const without the feature",
+     "(module (global i32 (i32.add (i32.const 2) (i32.const 3))))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x06\x09\x01\x7f\x00\x41\x02\x41\x03\x6a\x0b",
+     19, EXPECT_INVALID, "constant expression required"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"two memories",
+     "(module (memory 1) (memory $b 2) (data (memory $b) (i32.const 0) \"x\") (func (param i32) (result i32) local.get 0 i32.load8_u $b offset=3 memory.size $b i32.add i32.const 1 memory.grow $b drop))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7f\x01\x7f\x03\x02\x01\x00\x05\x05\x02\x00"
+     "\x01\x00\x02\x0a\x12\x01\x10\x00\x20\x00\x2d\x40\x01\x03\x3f\x01\x6a\x41\x01\x40\x01\x1a\x0b\x0b"
+     "\x08\x01\x02\x01\x41\x00\x0b\x01\x78",
+     57, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"bulk memory between memories",
+     "(module (memory 1) (memory $b 2) (data $d \"x\") (func i32.const 0 i32.const 0 i32.const 1 memory.copy 0 $b i32.const 0 i32.const 0 i32.const 1 memory.init $b $d i32.const 0 i32.const 0 i32.const 1 memory.fill $b))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x05\x05\x02\x00\x01\x00"
+     "\x02\x0c\x01\x01\x0a\x21\x01\x1f\x00\x41\x00\x41\x00\x41\x01\xfc\x0a\x00\x01\x41\x00\x41\x00\x41"
+     "\x01\xfc\x08\x00\x01\x41\x00\x41\x00\x41\x01\xfc\x0b\x01\x0b\x0b\x04\x01\x01\x01\x78",
+     69, EXPECT_OK, NULL}},
+    {KUMI_FEATURES_DEFAULT,
+     {"unknown memory 2",
+     "(module (memory 1) (memory 1) (func (param i32) (result i32) local.get 0 i32.load 2))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x06\x01\x60\x01\x7f\x01\x7f\x03\x02\x01\x00\x05\x05\x02\x00"
+     "\x01\x00\x01\x0a\x0a\x01\x08\x00\x20\x00\x28\x42\x02\x00\x0b",
+     39, EXPECT_INVALID, "unknown memory 2"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"memory.size of unknown memory",
+     "(module (memory 1) (func (result i32) memory.size 1))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x05\x01\x60\x00\x01\x7f\x03\x02\x01\x00\x05\x03\x01\x00\x01"
+     "\x0a\x06\x01\x04\x00\x3f\x01\x0b",
+     32, EXPECT_INVALID, "unknown memory 1"}},
+    {KUMI_FEATURES_DEFAULT,
+     {"memory.copy to unknown memory",
+     "(module (memory 1) (func i32.const 0 i32.const 0 i32.const 0 memory.copy 1 0))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x05\x03\x01\x00\x01\x0a"
+     "\x0e\x01\x0c\x00\x41\x00\x41\x00\x41\x00\xfc\x0a\x01\x00\x0b",
+     39, EXPECT_INVALID, "unknown memory 1"}},
+    {KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD,
+     {"two memories without multi-memory",
+     "(module (memory 1) (memory 1))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x05\x05\x02\x00\x01\x00\x01",
+     15, EXPECT_INVALID, "multiple memories"}},
+    {KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD,
+     {"memory index without multi-memory",
+     "(module (memory 1) (func (result i32) memory.size 1))",
+     "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x05\x01\x60\x00\x01\x7f\x03\x02\x01\x00\x05\x03\x01\x00\x01"
+     "\x0a\x06\x01\x04\x00\x3f\x01\x0b",
+     32, EXPECT_MALFORMED, "zero byte expected"}},
+};
+
+/* The cases above are WebAssembly 2.0 tests: decoded exactly as 2.0. */
+#define WASM2 (KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD)
+
+/* Decodes (with features) and validates; returns the error (NULL when
+ * valid) and whether the decoder already rejected the bytes. */
+static kumi_error *decode_validate_with(const kumi_allocator *a, const uint8_t *b, size_t n, kumi_features features,
+                                        bool *at_decode) {
   kumi_error *err = NULL;
-  core_module *m = core_module_decode(a, b, n, &err);
+  core_module *m = core_module_decode_with(a, b, n, features & CORE_FEATURES_ALL, &err);
   *at_decode = m == NULL;
   if (!m) return err;
   err = core_module_validate(m);
@@ -615,35 +849,81 @@ static kumi_error *decode_validate(const kumi_allocator *a, const uint8_t *b, si
   return err;
 }
 
+static kumi_error *decode_validate(const kumi_allocator *a, const uint8_t *b, size_t n, bool *at_decode) {
+  return decode_validate_with(a, b, n, WASM2, at_decode);
+}
+
+/* Runs one case; true when the outcome is the expected one. */
+static bool run_case(const kumi_allocator *a, const vcase *t, kumi_features features) {
+  bool at_decode;
+  kumi_error *e = decode_validate_with(a, (const uint8_t *)t->bytes, t->len, features, &at_decode);
+  bool ok;
+  switch (t->expect) {
+  case EXPECT_OK:
+    ok = e == NULL;
+    break;
+  case EXPECT_INVALID:
+    ok = e && !at_decode && kumi_error_kind_of(e) == KUMI_ERR_INVALID;
+    break;
+  default:
+    ok = e && kumi_error_kind_of(e) == KUMI_ERR_MALFORMED;
+    break;
+  }
+  if (ok && e && t->message) ok = strncmp(kumi_error_message(e), t->message, strlen(t->message)) == 0;
+  if (ok && e) ok = kumi_error_offset(e) == KUMI_NO_OFFSET || kumi_error_offset(e) <= t->len;
+  if (!ok)
+    fprintf(stderr, "case \"%s\": expected %s%s%s, got %s%s\n", t->name,
+            t->expect == EXPECT_OK ? "success" : t->expect == EXPECT_INVALID ? "invalid" : "malformed",
+            t->message ? ": " : "", t->message ? t->message : "", e ? (at_decode ? "decode error: " : "error: ") : "success",
+            e ? kumi_error_message(e) : "");
+  if (e) kumi_error_free(e);
+  return ok;
+}
+
+static void test_feature_cases(void) {
+  counting c = {0, -1};
+  kumi_allocator a = {counting_realloc, &c};
+  for (size_t i = 0; i < sizeof feature_cases / sizeof feature_cases[0]; i++)
+    CHECK(run_case(&a, &feature_cases[i].c, feature_cases[i].features));
+  CHECK(c.live == 0);
+}
+
+/* Validation records the proposals a module relies on (module.h, uses). */
+static kumi_features uses_of(const char *name) {
+  const vcase *t = NULL;
+  for (size_t i = 0; i < sizeof feature_cases / sizeof feature_cases[0]; i++)
+    if (!strcmp(feature_cases[i].c.name, name)) t = &feature_cases[i].c;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !t; i++)
+    if (!strcmp(cases[i].name, name)) t = &cases[i];
+  if (!t) return ~(kumi_features)0;
+  kumi_error *err = NULL;
+  core_module *m = core_module_decode(kb_default_allocator(), (const uint8_t *)t->bytes, t->len, &err);
+  if (!m) {
+    kumi_error_free(err);
+    return ~(kumi_features)0;
+  }
+  err = core_module_validate(m);
+  kumi_features u = err ? ~(kumi_features)0 : m->uses;
+  kumi_error_free(err);
+  core_module_free(m);
+  return u;
+}
+
+static void test_uses(void) {
+  CHECK(uses_of("add params") == 0);
+  CHECK(uses_of("v128 lanes and shuffle") == KUMI_FEATURE_SIMD);
+  CHECK(uses_of("v128 global and const") == KUMI_FEATURE_SIMD);
+  CHECK(uses_of("return_call") == KUMI_FEATURE_TAIL_CALL);
+  CHECK(uses_of("return_call_indirect") == KUMI_FEATURE_TAIL_CALL);
+  CHECK(uses_of("extended const global") == KUMI_FEATURE_EXTENDED_CONST);
+  CHECK(uses_of("two memories") == KUMI_FEATURE_MULTI_MEMORY);
+  CHECK(uses_of("bulk memory between memories") == KUMI_FEATURE_MULTI_MEMORY);
+}
+
 static void test_cases(void) {
   counting c = {0, -1};
   kumi_allocator a = {counting_realloc, &c};
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    const vcase *t = &cases[i];
-    bool at_decode;
-    kumi_error *e = decode_validate(&a, (const uint8_t *)t->bytes, t->len, &at_decode);
-    bool ok;
-    switch (t->expect) {
-    case EXPECT_OK:
-      ok = e == NULL;
-      break;
-    case EXPECT_INVALID:
-      ok = e && !at_decode && kumi_error_kind_of(e) == KUMI_ERR_INVALID;
-      break;
-    default:
-      ok = e && kumi_error_kind_of(e) == KUMI_ERR_MALFORMED;
-      break;
-    }
-    if (ok && e && t->message) ok = strncmp(kumi_error_message(e), t->message, strlen(t->message)) == 0;
-    if (ok && e) ok = kumi_error_offset(e) == KUMI_NO_OFFSET || kumi_error_offset(e) <= t->len;
-    if (!ok)
-      fprintf(stderr, "case \"%s\": expected %s%s%s, got %s%s\n", t->name,
-              t->expect == EXPECT_OK ? "success" : t->expect == EXPECT_INVALID ? "invalid" : "malformed",
-              t->message ? ": " : "", t->message ? t->message : "", e ? (at_decode ? "decode error: " : "error: ") : "success",
-              e ? kumi_error_message(e) : "");
-    CHECK(ok);
-    if (e) kumi_error_free(e);
-  }
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) CHECK(run_case(&a, &cases[i], WASM2));
   CHECK(c.live == 0);
 }
 
@@ -669,35 +949,39 @@ static void test_offsets(void) {
 /* Every allocation the validator makes may fail: the result is then an
  * out-of-memory error (or success once the budget suffices), never a
  * crash or a leak. */
-static void test_oom(void) {
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    const vcase *t = &cases[i];
-    if (t->expect != EXPECT_OK) continue;
-    kumi_error *err = NULL;
-    core_module *m = core_module_decode(kb_default_allocator(), (const uint8_t *)t->bytes, t->len, &err);
-    CHECK(m != NULL);
-    if (!m) {
-      kumi_error_free(err);
-      continue;
-    }
-    bool done = false;
-    for (long budget = 0; budget < 64 && !done; budget++) {
-      counting c = {0, budget};
-      kumi_allocator a = {counting_realloc, &c};
-      m->alloc = &a;
-      kumi_error *e = core_module_validate(m);
-      m->alloc = kb_default_allocator();
-      if (e) {
-        CHECK(kumi_error_kind_of(e) == KUMI_ERR_OOM);
-        kumi_error_free(e);
-      } else {
-        done = true;
-      }
-      CHECK(c.live == 0);
-    }
-    CHECK(done);
-    core_module_free(m);
+static void oom_case(const vcase *t, kumi_features features) {
+  kumi_error *err = NULL;
+  core_module *m = core_module_decode_with(kb_default_allocator(), (const uint8_t *)t->bytes, t->len,
+                                           features & CORE_FEATURES_ALL, &err);
+  CHECK(m != NULL);
+  if (!m) {
+    kumi_error_free(err);
+    return;
   }
+  bool done = false;
+  for (long budget = 0; budget < 64 && !done; budget++) {
+    counting c = {0, budget};
+    kumi_allocator a = {counting_realloc, &c};
+    m->alloc = &a;
+    kumi_error *e = core_module_validate(m);
+    m->alloc = kb_default_allocator();
+    if (e) {
+      CHECK(kumi_error_kind_of(e) == KUMI_ERR_OOM);
+      kumi_error_free(e);
+    } else {
+      done = true;
+    }
+    CHECK(c.live == 0);
+  }
+  CHECK(done);
+  core_module_free(m);
+}
+
+static void test_oom(void) {
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (cases[i].expect == EXPECT_OK) oom_case(&cases[i], WASM2);
+  for (size_t i = 0; i < sizeof feature_cases / sizeof feature_cases[0]; i++)
+    if (feature_cases[i].c.expect == EXPECT_OK) oom_case(&feature_cases[i].c, feature_cases[i].features);
 }
 
 /* Validating the same module twice gives the same answer. */
@@ -720,6 +1004,8 @@ static void test_twice(void) {
 
 int main(void) {
   test_cases();
+  test_feature_cases();
+  test_uses();
   test_offsets();
   test_oom();
   test_twice();
