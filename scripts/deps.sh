@@ -8,6 +8,14 @@ command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v make >/dev/null 2>&1 || need+=(make)
 [ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
+# The WASI tests (tests/wasi) compile C programs to wasm32-wasi with clang
+# against wasi-libc, and compare with node's node:wasi; they skip, saying
+# so, when these are missing.
+command -v clang >/dev/null 2>&1 || need+=(clang)
+command -v wasm-ld >/dev/null 2>&1 || [ -x /usr/lib/llvm-14/bin/wasm-ld ] || need+=(lld-14)
+[ -f /usr/include/wasm32-wasi/stdio.h ] || need+=(wasi-libc)
+compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a' >/dev/null || need+=(libclang-rt-14-dev-wasm32)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}"
 sudo=""

@@ -13,10 +13,10 @@ static const char usage[] =
     "usage: kumi COMMAND [OPTIONS] [ARGS...]\n"
     "\n"
     "commands:\n"
-    "  run [--invoke NAME] FILE [ARGS...]\n"
-    "                    instantiate a core module (binary format, no imports)\n"
-    "                    and call the exported function NAME with ARGS, or\n"
-    "                    `_start`; results print one per line\n"
+    "  run [--dir H[::G]] [--env N=V] [--invoke NAME] FILE [ARGS...]\n"
+    "                    run a core module (.wasm or .wat) with WASI preview1:\n"
+    "                    `_start`, or the export NAME with ARGS (results one\n"
+    "                    per line); see `kumi run --help`\n"
     "  validate FILE...  decode and validate core modules and components\n"
     "  wast FILE...      run WebAssembly spec test scripts given as wast2json\n"
     "                    manifests (.json)\n"
@@ -31,8 +31,7 @@ static const char usage[] =
     "  -h, --help        print this text (after a command: that command's help)\n"
     "  -V, --version     print the version\n"
     "\n"
-    "run and validate take core WebAssembly 2.0 modules in the binary format\n"
-    "only so far: no components, no text format, no WASI.\n";
+    "Components validate but cannot run yet.\n";
 
 int main(int argc, char **argv) {
   if (argc < 2) {

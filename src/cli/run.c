@@ -1,20 +1,27 @@
-/* `kumi run [--invoke NAME] FILE [ARGS...]`: instantiate a core module and
- * call one of its exported functions (or `_start`). Options come before
- * FILE; everything after FILE belongs to the guest. */
+/* `kumi run [OPTIONS] FILE [ARGS...]`: instantiate a core module with
+ * WASI preview1 and run `_start`, or call one export with --invoke.
+ * Options come before FILE; everything after FILE belongs to the guest. */
 #include "base/base.h"
 #include "cli.h"
+#include "run_wasi.h"
+#include "text/text.h"
 
 #include <string.h>
 
 static const char run_usage[] =
-    "usage: kumi run [--invoke NAME] FILE [ARGS...]\n"
+    "usage: kumi run [OPTIONS] FILE [ARGS...]\n"
     "\n"
-    "Instantiates the core WebAssembly module FILE (binary format) and calls\n"
-    "its exported function NAME with ARGS parsed as the function's parameter\n"
-    "types (integers in decimal or 0x hex; floats as decimal, hex float, inf,\n"
-    "nan or nan:0xPAYLOAD). Results print one per line. Without --invoke the\n"
-    "export `_start` is called. Modules with imports cannot run yet (WASI is\n"
-    "not implemented), nor can components or text (.wat) files.\n";
+    "Instantiates the core WebAssembly module FILE (binary, or text .wat) with\n"
+    "WASI preview1 (wasi_snapshot_preview1) and runs its `_start` with ARGS as\n"
+    "the guest's arguments; the guest's exit code becomes kumi's. With\n"
+    "--invoke NAME it runs `_initialize` if exported, then calls the export\n"
+    "NAME with ARGS parsed as its parameter types (integers in decimal or 0x\n"
+    "hex; floats as decimal, hex float, inf, nan or nan:0xPAYLOAD) and prints\n"
+    "the results one per line. A trap prints `error: wasm trap: ...` and a\n"
+    "backtrace and exits 1. Components cannot run yet.\n"
+    "\n"
+    "options:\n"
+    "  --invoke NAME         call the export NAME instead of `_start`\n";
 
 /* Prints an error from the library and returns the exit status. Traps come
  * out as "error: wasm trap: <reason>" and the backtrace; other errors as
@@ -35,18 +42,30 @@ static int report(const char *file, kumi_error *e) {
   return 1;
 }
 
-/* Rejects what is not a core module binary with a message that says what
- * it is instead. */
-static bool check_core_binary(const char *file, const uint8_t *b, size_t n) {
+/* Turns the file's bytes into a core module binary: a binary stays as it
+ * is, anything else is parsed as the text format. Rejects components with a
+ * message that says so. */
+static bool to_core_binary(const char *file, uint8_t **b, size_t *n) {
   static const uint8_t magic[4] = {0, 'a', 's', 'm'};
-  if (n < 8 || memcmp(b, magic, 4) != 0) {
-    fprintf(stderr, "error: %s is not a WebAssembly binary (the text format is not supported yet)\n", file);
+  const kumi_allocator *a = kb_default_allocator();
+  if (*n >= 4 && memcmp(*b, magic, 4) == 0) {
+    if (*n >= 8 && (*b)[6] == 1 && (*b)[7] == 0 && !((*b)[4] == 1 && (*b)[5] == 0)) {
+      fprintf(stderr, "error: %s is a component; components cannot run yet\n", file);
+      return false;
+    }
+    return true;
+  }
+  uint8_t *wasm = NULL;
+  size_t wasm_len = 0;
+  kumi_error *e = text_parse_wat(a, (const char *)*b, *n, &wasm, &wasm_len);
+  if (e) {
+    fprintf(stderr, "%s:%s\n", file, kumi_error_message(e));
+    kumi_error_free(e);
     return false;
   }
-  if (b[6] == 1 && b[7] == 0 && !(b[4] == 1 && b[5] == 0)) {
-    fprintf(stderr, "error: %s is a component; components are not supported yet\n", file);
-    return false;
-  }
+  kb_free(a, *b, *n);
+  *b = wasm;
+  *n = wasm_len;
   return true;
 }
 
@@ -95,35 +114,44 @@ done:
   return status;
 }
 
+static int run_file(const cli_wasi_opts *o, const char *file, int argc, char **argv);
+
 int cli_run(int argc, char **argv) {
-  const char *name = NULL;
-  int i = 1;
+  cli_wasi_opts o;
+  cli_wasi_opts_init(&o);
+  int i = 1, status = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *opt = argv[i];
     if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
       fputs(run_usage, stdout);
-      return 0;
-    } else if (strcmp(opt, "--invoke") == 0) {
-      if (++i == argc) {
-        fprintf(stderr, "error: --invoke needs a function name\n%s", run_usage);
-        return 1;
-      }
-      name = argv[i];
-    } else if (strncmp(opt, "--invoke=", 9) == 0) {
-      name = opt + 9;
-    } else if (strcmp(opt, "--") == 0) {
+      fputs(cli_wasi_usage, stdout);
+      status = 0;
+      goto done;
+    }
+    if (strcmp(opt, "--") == 0) {
       i++;
       break;
-    } else {
-      fprintf(stderr, "error: unknown option '%s'\n%s", opt, run_usage);
-      return 1;
     }
+    int used = cli_wasi_option(&o, argc, argv, i); /* --invoke too */
+    if (used < 0) goto done;
+    if (used == 0) {
+      fprintf(stderr, "error: unknown option '%s'\n%s%s", opt, run_usage, cli_wasi_usage);
+      goto done;
+    }
+    i += used - 1;
   }
   if (i == argc) {
-    fprintf(stderr, "error: no FILE given\n%s", run_usage);
-    return 1;
+    fprintf(stderr, "error: no FILE given\n%s%s", run_usage, cli_wasi_usage);
+    goto done;
   }
-  const char *file = argv[i++];
+  status = run_file(&o, argv[i], argc - i - 1, argv + i + 1);
+done:
+  cli_wasi_opts_free(&o);
+  return status;
+}
+
+static int run_file(const cli_wasi_opts *o, const char *file, int argc, char **argv) {
+  const char *name = o->invoke;
 
   const kumi_allocator *a = kb_default_allocator();
   uint8_t *bytes = NULL;
@@ -139,7 +167,9 @@ int cli_run(int argc, char **argv) {
   kumi_module *module = NULL;
   kumi_store *store = NULL;
   kumi_linker *linker = NULL;
-  if (!check_core_binary(file, bytes, len)) goto done;
+  kumi_wasi_config *wasi_cfg = NULL;
+  kumi_wasi *wasi = NULL;
+  if (!to_core_binary(file, &bytes, &len)) goto done;
   engine = kumi_engine_new(NULL);
   if (!engine) goto oom;
   module = kumi_module_new(engine, bytes, len, &e);
@@ -147,39 +177,40 @@ int cli_run(int argc, char **argv) {
     status = report(file, e);
     goto done;
   }
-  size_t nimports = kumi_module_import_count(module);
-  if (nimports) {
-    kumi_import_desc d;
-    kumi_module_import(module, 0, &d);
-    fprintf(stderr,
-            "error: %s imports \"%s\" \"%s\"%s; kumi run provides no imports to core modules yet (WASI is not "
-            "implemented)\n",
-            file, d.module, d.name, nimports > 1 ? " and more" : "");
-    goto done;
-  }
   store = kumi_store_new(engine, NULL);
   linker = store ? kumi_linker_new(store) : NULL;
   if (!linker) goto oom;
+  if ((e = cli_wasi_link(o, file, argc, argv, linker, &wasi_cfg, &wasi))) {
+    status = report(file, e);
+    goto done;
+  }
   kumi_instance *inst = kumi_linker_instantiate(linker, module, &e);
   if (!inst) {
     status = report(file, e);
     goto done;
   }
   if (name) {
-    status = invoke(store, inst, file, name, argc - i, argv + i);
+    /* A reactor initializes itself before its exports are used. */
+    kumi_func *init = kumi_instance_func(inst, "_initialize");
+    if (init && (e = kumi_func_call(store, init, NULL, 0, NULL, 0))) {
+      status = report(file, e);
+      goto done;
+    }
+    status = invoke(store, inst, file, name, argc, argv);
   } else if (kumi_instance_func(inst, "_start")) {
-    /* The guest's ARGS would reach it through WASI, which is not there
-     * yet; _start takes no parameters. */
-    status = invoke(store, inst, file, "_start", 0, argv + i);
+    status = invoke(store, inst, file, "_start", 0, argv);
   } else {
-    fprintf(stderr, "error: %s has no '_start' export; use --invoke NAME to call a function\n", file);
+    fprintf(stderr, "error: %s has no '_start' export (a reactor?); use --invoke NAME to call a function\n", file);
   }
   goto done;
 oom:
   fprintf(stderr, "error: out of memory\n");
 done:
+  fflush(stdout);
   kumi_linker_free(linker);
   kumi_store_free(store);
+  kumi_wasi_free(wasi);
+  kumi_wasi_config_free(wasi_cfg);
   kumi_module_free(module);
   kumi_engine_free(engine);
   kb_free(a, bytes, len);
