@@ -512,7 +512,7 @@ static bool stream_builtin(vstate *s, const comp_canon *c) {
 static bool waitable_set_wait(vstate *s, const comp_canon *c, const char *name) {
   vctx *v = s->v;
   if (!feature(v, v->f.async, c->offset, name, "async")) return false;
-  bool is64;
+  bool is64 = false;
   if (!cabi_memory(s, c->idx, c->offset, &is64)) return false;
   uint8_t p[2] = {I32, is64 ? I64 : I32};
   return push_core(s, 2, p, 1, &I32);

@@ -302,7 +302,7 @@ static bool parse_range(const char *s, size_t n, char *err, size_t cap) {
 }
 
 static bool parse_dep(const char *s, size_t n, bool locked, const comp_features *f, char *err, size_t cap) {
-  size_t i = 0, cst, cn;
+  size_t i = 0, cst = 0, cn = 0;
   /* A version range in braces may itself contain '>'. */
   if (n > 1 && s[0] == '<') {
     size_t k = 1;
@@ -358,7 +358,7 @@ have_content:;
 }
 
 static bool parse_url(const char *s, size_t n, char *err, size_t cap) {
-  size_t i = 0, cst, cn;
+  size_t i = 0, cst = 0, cn = 0;
   if (!bracketed(s, n, &i, &cst, &cn, err, cap)) return false;
   for (size_t k = 0; k < cn; k++)
     if (s[cst + k] == '<') return nfail(err, cap, "url cannot contain `<`");
@@ -400,7 +400,7 @@ bool comp_name_parse(const char *s, uint32_t n, const comp_features *f, comp_nam
   }
   if (starts(s, n, "integrity=")) {
     out->kind = CN_HASH;
-    size_t i = 0, cst, cn;
+    size_t i = 0, cst = 0, cn = 0;
     if (!bracketed(s + 10, n - 10, &i, &cst, &cn, err, cap)) return false;
     if (!parse_integrity(s + 10 + cst, cn, err, cap)) return false;
     if (i < n - 10) return nfail(err, cap, "trailing characters found: `%.*s`", (int)(n - 10 - i), s + 10 + i);

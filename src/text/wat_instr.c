@@ -406,13 +406,13 @@ static bool plain_immediates(wat_parser *p, core_opcode op) {
   }
   case CORE_IMM_MEMARG: return parse_memarg(p, op, false);
   case CORE_IMM_MEMARG_LANE: {
-    uint8_t lane;
+    uint8_t lane = 0;
     if (!parse_memarg(p, op, true) || !parse_lane(p, &lane)) return false;
     tb_byte(p->out, lane);
     return true;
   }
   case CORE_IMM_LANE: {
-    uint8_t lane;
+    uint8_t lane = 0;
     if (!parse_lane(p, &lane)) return false;
     tb_byte(p->out, lane);
     return true;

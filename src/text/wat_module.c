@@ -159,6 +159,8 @@ bool wat_type_for(wat_parser *p, const uint8_t *types, uint32_t nparams, uint32_
 /* A string token whose bytes must be valid UTF-8 (names). */
 static bool name_string(wat_parser *p, const uint8_t **s, uint32_t *n) {
   const text_token *t = wat_tok(p);
+  *s = NULL;
+  *n = 0;
   if (t->kind != TK_STRING) return wat_fail(p, p->i, "unexpected token, expected a string");
   if (!kb_utf8_valid(t->str, t->slen)) return wat_fail(p, p->i, "malformed UTF-8 encoding");
   *s = t->str;

@@ -55,6 +55,7 @@ typedef struct pbuf {
 } pbuf;
 
 static bool pbuf_set(kumi_wasi *w, pbuf *b, const char *s, size_t n) {
+  if (n > SIZE_MAX / 2) return false;
   if (n + 2 > b->cap) {
     size_t cap = n + 2 < 64 ? 64 : n + 2;
     char *ns = kb_realloc(w->alloc, b->s, b->cap, cap);

@@ -155,7 +155,7 @@ static void eat_version_ids(parser *p, wit_tok prefix, uint32_t *end) {
 }
 
 static bool parse_version(parser *p, wit_version **out, wit_span *span) {
-  wit_span a, b;
+  wit_span a = {0, 0}, b = {0, 0};
   TRY(expect(p, WT_INTEGER, &a));
   TRY(expect(p, WT_PERIOD, NULL));
   TRY(expect(p, WT_INTEGER, NULL));
