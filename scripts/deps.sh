@@ -16,6 +16,8 @@ command -v wasm-ld >/dev/null 2>&1 || [ -x /usr/lib/llvm-14/bin/wasm-ld ] || nee
 [ -f /usr/include/wasm32-wasi/stdio.h ] || need+=(wasi-libc)
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a' >/dev/null || need+=(libclang-rt-14-dev-wasm32)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
+# The fuzz targets (scripts/fuzz.sh) need libFuzzer, from clang's runtime.
+compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || need+=(libclang-rt-14-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}"
 sudo=""

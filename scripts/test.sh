@@ -2,7 +2,8 @@
 # Builds kumi twice -- normally with warnings as errors, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer -- and runs every test in
 # both: unit tests, the examples, and the conformance suites of
-# ../shared/conformance when that folder is present.
+# ../shared/conformance when that folder is present. Then replays the fuzz
+# regressions and fuzzes each decoder target briefly (scripts/fuzz.sh).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -19,4 +20,6 @@ for variant in normal sanitize; do
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$dir" -j"$jobs" --output-on-failure || status=1
 done
+echo "== fuzz"
+scripts/fuzz.sh "${KUMI_FUZZ_SECONDS:-15}" || status=1
 exit $status

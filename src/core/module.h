@@ -31,7 +31,9 @@ typedef struct core_functype {
   core_valtype *types; /* nparams params, then nresults results */
 } core_functype;
 #define core_functype_params(ft) ((ft)->types)
-#define core_functype_results(ft) ((ft)->types + (ft)->nparams)
+/* types is NULL for a type with no params and no results; NULL + 0 is
+ * undefined behaviour in C, hence the test. */
+#define core_functype_results(ft) ((ft)->types ? (ft)->types + (ft)->nparams : (ft)->types)
 bool core_functype_equal(const core_functype *a, const core_functype *b);
 
 typedef struct core_limits {
