@@ -1,24 +1,31 @@
 /* Translation of validated function bodies into the interpreter's internal
  * code (compile.h), in one pass, linear in the size of the body.
  *
+ * Frame layout: params, locals, one slot that is always zero (ZERO = L,
+ * with L = params + locals), then the operand stack.
+ *
  * The translator keeps a compile-time operand stack. An entry says where
  * its value is right now:
- *   HOME   in its own slot, L + position (L = params + locals)
- *   LOCAL  still in a local's slot: local.get emits nothing
- *   CONST  a constant not yet written anywhere
+ *   HOME    in its own slot, L + 1 + position
+ *   LOCAL   still in a local's slot: local.get emits nothing
+ *   CONST   a constant not yet written anywhere
+ *   ADDK_L  i32: a local plus a constant, not yet computed
+ *   ADDK_H  i32: the value in the home slot plus a constant
  * Instructions read their operands wherever they are and write their result
  * to the home slot of the result's position, so `local.get a; local.get b;
  * i32.add` is one instruction. Constants become immediate operands where an
- * immediate variant exists. A pending LOCAL entry is copied to its home slot
- * before the local is overwritten, and every pending LOCAL entry is
- * materialized when a block, loop or if begins (a branch could otherwise
- * skip the copy). At a label all values a branch carries are in their home
- * slots.
+ * immediate variant exists, and an ADDK address folds into the load or
+ * store. An entry that reads a local (LOCAL, ADDK_L) is materialized before
+ * the local is overwritten, and all of them when a block, loop or if begins
+ * (a branch could otherwise skip the copy). At a label all values a branch
+ * carries are in their home slots.
  *
- * Peepholes on the instruction just emitted (`last`), valid until a label
- * is placed: its destination can be retargeted to a local by local.set or
- * local.tee, and a comparison or eqz feeding br_if or if becomes one
- * compare-and-branch instruction. */
+ * Peepholes on the instructions just emitted, valid until a label is
+ * placed: a result can be retargeted to a local by local.set or local.tee;
+ * a comparison or eqz feeding br_if or if becomes one compare-and-branch,
+ * which also absorbs an i32.add just before it (loop counters); an i32.shl
+ * by a constant feeding i32.add becomes one indexed add; and (x + k) + y
+ * is computed as (x + y) + k so the constant can still reach an address. */
 #include "compile.h"
 
 #include "instr.h"
@@ -26,17 +33,23 @@
 /* Above this operand stack height local.get copies at once, which bounds
  * the scan for pending references when a local is written. */
 #define PENDING_LIMIT 64u
-/* Code positions and branch offsets are 32-bit. */
+/* Code positions and branch offsets are 32-bit. Within that, a function's
+ * code may take CELLS_PER_BYTE cells per byte of its body (plus a floor):
+ * real code needs about one, but carrying many values on many branches can
+ * grow quadratically, and such a function fails to load instead. */
 #define MAX_CELLS (UINT32_C(1) << 28)
+#define CELLS_PER_BYTE 16u
+#define MIN_CELL_LIMIT (UINT32_C(1) << 20)
 
 #define NOPOS UINT32_MAX
 
-enum { E_HOME, E_LOCAL, E_CONST };
+enum { E_HOME, E_LOCAL, E_CONST, E_ADDK_L, E_ADDK_H };
 typedef struct centry {
   uint8_t kind;
-  uint32_t local; /* E_LOCAL */
-  uint64_t k;     /* E_CONST: the bits, i32/f32 zero-extended */
+  uint32_t local; /* E_LOCAL, E_ADDK_L */
+  uint64_t k;     /* E_CONST: the bits, i32/f32 zero-extended; E_ADDK_*: the i32 addend */
 } centry;
+static bool reads_local(const centry *e) { return e->kind == E_LOCAL || e->kind == E_ADDK_L; }
 
 enum { C_FUNC, C_BLOCK, C_LOOP, C_IF };
 typedef struct cctrl {
@@ -55,12 +68,13 @@ typedef struct cfix {
   uint32_t pos, field, next;
 } cfix;
 
-/* How to branch on the value on top of the stack (a condition): iop with
- * operands a (and b) then the offset. */
+/* How to branch on the value on top of the stack (a condition). */
+enum { B_SLOT, B_SLOTS, B_IMM32, B_IMM64 };
 typedef struct cbranch {
   uint16_t iop_true, iop_false; /* branch when the condition holds / fails */
-  uint8_t nops;                 /* operands before the offset */
+  uint8_t form; /* B_SLOT: c, off; B_SLOTS: a, b, off; B_IMM*: a, off, imm */
   uint32_t a, b;
+  uint64_t imm;
 } cbranch;
 
 typedef struct cc {
@@ -72,7 +86,9 @@ typedef struct cc {
   KB_VEC(cctrl) ctrl;
   KB_VEC(cfix) fixups;
   KB_VEC(core_line) lines;
-  KB_VEC(uint32_t) pend; /* per local: pending LOCAL entries */
+  KB_VEC(uint32_t) pend; /* per local: stack entries that still read it */
+  KB_VEC(uint32_t) tramp; /* br_table: trampoline position per label depth, or NOPOS */
+  uint32_t max_cells;
   uint32_t L;            /* params + locals */
   uint32_t maxh;
   uint32_t skip; /* nesting depth inside dead code */
@@ -84,11 +100,17 @@ typedef struct cc {
     uint16_t iop;
     uint32_t pos;
   } last;
+  /* the last two instructions emitted since the last label, newest first */
+  struct {
+    uint16_t iop;
+    uint32_t pos;
+  } tail[2];
+  uint8_t ntail;
 } cc;
 
 /* ---- tables derived from interp_ops.h --------------------------------------- */
 
-enum { F_NONE, F_UN, F_BIN, F_CMPI, F_CMPF, F_TUN, F_TBIN, F_LOAD, F_STORE };
+enum { F_NONE, F_UN, F_BIN, F_BINK, F_CMPI, F_CMPK, F_CMPF, F_TUN, F_TBIN, F_LOAD, F_STORE };
 
 /* wasm opcode -> internal opcode for the table-driven families */
 static const uint16_t iop_of[CORE_OP_COUNT] = {
@@ -105,8 +127,8 @@ static const uint16_t iop_of[CORE_OP_COUNT] = {
 
 static const uint8_t family[CORE_IOP_COUNT] = {
 #define UN(ID, IW, OW, EXPR) [CORE_IOP_##ID] = F_UN,
-#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = F_BIN,
-#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = F_CMPI,
+#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = F_BIN, CORE_IF_##K([CORE_IOP_##ID##_K] = F_BINK, )
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = F_CMPI, [CORE_IOP_##ID##_K] = F_CMPK,
 #define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = F_CMPF,
 #define TUN(ID, IW, OW, FN) [CORE_IOP_##ID] = F_TUN,
 #define TBIN(ID, IW, OW, FN) [CORE_IOP_##ID] = F_TBIN,
@@ -115,17 +137,20 @@ static const uint8_t family[CORE_IOP_COUNT] = {
 #include "interp_ops.h"
 };
 
-/* 64-bit operand width (immediates must then fit a sign-extended i32) */
+/* 64-bit operands: a _K variant's immediate takes all of cell 2 */
 static const uint8_t wide[CORE_IOP_COUNT] = {
-#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = (IW) == 64,
-#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = (IW) == 64,
+#define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = (IW) == 64, CORE_IF_##K([CORE_IOP_##ID##_K] = (IW) == 64, )
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = (IW) == 64, [CORE_IOP_##ID##_K] = (IW) == 64,
 #include "interp_ops.h"
 };
 
-/* the immediate variant, and whether the operands commute */
+/* the immediate variant (for loads and stores: base + k addressing), and
+ * whether the operands commute */
 static const uint16_t kvariant[CORE_IOP_COUNT] = {
 #define BIN(ID, IW, OW, EXPR, K, C) CORE_IF_##K([CORE_IOP_##ID] = CORE_IOP_##ID##_K, )
 #define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_##ID] = CORE_IOP_##ID##_K,
+#define LOAD(ID, T, OW, CONV) [CORE_IOP_##ID] = CORE_IOP_##ID##_K,
+#define STORE(ID, T) [CORE_IOP_##ID] = CORE_IOP_##ID##_K,
 #include "interp_ops.h"
 };
 static const uint8_t commutes[CORE_IOP_COUNT] = {
@@ -150,6 +175,26 @@ static const uint16_t br_false[CORE_IOP_COUNT] = {
 #define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = CORE_IOP_BRN_##ID,
 #include "interp_ops.h"
 };
+/* compare-and-branch with swapped operands */
+static const uint16_t br_swapped[CORE_IOP_COUNT] = {
+#define CMPI(ID, IW, EXPR, NOT, SWAP) [CORE_IOP_BR_##ID] = CORE_IOP_BR_##SWAP,
+#include "interp_ops.h"
+};
+/* a branch on the result of i32.add with an immediate / of i32.add */
+static const uint16_t addk_br[CORE_IOP_COUNT] = {
+    [CORE_IOP_BR_IF] = CORE_IOP_ADDK_BR_IF,
+    [CORE_IOP_BR_IFNOT] = CORE_IOP_ADDK_BR_IFNOT,
+#define CMPI(ID, IW, EXPR, NOT, SWAP) \
+  CORE_IF32_##IW([CORE_IOP_BR_##ID] = CORE_IOP_ADDK_BR_##ID, [CORE_IOP_BR_##ID##_K] = CORE_IOP_ADDK_BR_##ID##_K, )
+#include "interp_ops.h"
+};
+static const uint16_t add_br[CORE_IOP_COUNT] = {
+    [CORE_IOP_BR_IF] = CORE_IOP_ADD_BR_IF,
+    [CORE_IOP_BR_IFNOT] = CORE_IOP_ADD_BR_IFNOT,
+#define CMPI(ID, IW, EXPR, NOT, SWAP) \
+  CORE_IF32_##IW([CORE_IOP_BR_##ID] = CORE_IOP_ADD_BR_##ID, [CORE_IOP_BR_##ID##_K] = CORE_IOP_ADD_BR_##ID##_K, )
+#include "interp_ops.h"
+};
 
 /* ---- emitting ----------------------------------------------------------------- */
 
@@ -160,7 +205,7 @@ static uint32_t here(cc *c) { return (uint32_t)c->code.len; }
 static uint32_t emit(cc *c, unsigned iop, unsigned nops) {
   c->last.valid = false;
   unsigned n = CORE_CELLS(nops);
-  if (c->oom || c->code.len + n > MAX_CELLS) {
+  if (c->oom || c->code.len + n > c->max_cells) {
     if (!c->oom && !c->bad) c->bad = true, c->why = "function too large";
     return NOPOS;
   }
@@ -172,13 +217,35 @@ static uint32_t emit(cc *c, unsigned iop, unsigned nops) {
   c->code.items[pos].h = c->labels[iop];
   for (unsigned i = 1; i < n; i++) c->code.items[pos + i].u64 = 0;
   c->code.len += n;
+  c->tail[1] = c->tail[0];
+  c->tail[0].iop = (uint16_t)iop;
+  c->tail[0].pos = pos;
+  if (c->ntail < 2) c->ntail++;
   return pos;
+}
+
+/* Removes the newest instruction (at pos), to fold it into another. */
+static void unemit(cc *c, uint32_t pos) {
+  c->code.len = pos;
+  c->last.valid = false;
+  c->tail[0] = c->tail[1];
+  c->ntail--;
+}
+
+/* A branch target is placed here: ends the peepholes. */
+static void label_here(cc *c) {
+  c->last.valid = false;
+  c->ntail = 0;
 }
 
 static void put(cc *c, uint32_t pos, unsigned k, uint32_t v) {
   if (pos != NOPOS) c->code.items[pos + 1 + k / 2].u[k % 2] = v;
 }
 static uint32_t get(cc *c, uint32_t pos, unsigned k) { return c->code.items[pos + 1 + k / 2].u[k % 2]; }
+/* a 64-bit immediate in cell 2 (operands 2 and 3) */
+static void put64(cc *c, uint32_t pos, uint64_t v) {
+  if (pos != NOPOS) c->code.items[pos + 2].u64 = v;
+}
 
 /* Records that the instruction at pos may trap or calls. */
 static void line(cc *c, uint32_t pos) {
@@ -214,7 +281,7 @@ static void add_fixup(cc *c, uint32_t *list, uint32_t pos, unsigned field) {
 static void bind(cc *c, uint32_t list) {
   uint32_t to = here(c);
   for (uint32_t i = list; i; i = c->fixups.items[i - 1].next) patch(c, c->fixups.items[i - 1].pos, c->fixups.items[i - 1].field, to);
-  c->last.valid = false;
+  label_here(c);
 }
 
 static void emit_copy(cc *c, uint32_t d, uint32_t s) {
@@ -222,6 +289,13 @@ static void emit_copy(cc *c, uint32_t d, uint32_t s) {
   uint32_t p = emit(c, CORE_IOP_COPY, 2);
   put(c, p, 0, d);
   put(c, p, 1, s);
+}
+
+static void emit_addk(cc *c, uint32_t d, uint32_t s, uint32_t k) {
+  uint32_t p = emit(c, CORE_IOP_I32_ADD_K, 3);
+  put(c, p, 0, d);
+  put(c, p, 1, s);
+  put(c, p, 2, k);
 }
 
 static void emit_const(cc *c, uint32_t d, uint64_t k) {
@@ -232,7 +306,7 @@ static void emit_const(cc *c, uint32_t d, uint64_t k) {
   } else {
     uint32_t p = emit(c, CORE_IOP_CONST64, 4);
     put(c, p, 0, d);
-    if (p != NOPOS) c->code.items[p + 2].u64 = k;
+    put64(c, p, k);
   }
 }
 
@@ -240,7 +314,8 @@ static void emit_const(cc *c, uint32_t d, uint64_t k) {
 
 static uint32_t height(cc *c) { return (uint32_t)c->stack.len; }
 static cctrl *top_ctrl(cc *c) { return &c->ctrl.items[c->ctrl.len - 1]; }
-static uint32_t home(cc *c, uint32_t p) { return c->L + p; }
+static uint32_t home(cc *c, uint32_t p) { return c->L + 1 + p; }
+static uint32_t zero_slot(cc *c) { return c->L; }
 
 static void push(cc *c, centry e) {
   if (!kb_vec_push(c->a, &c->stack, e)) {
@@ -248,7 +323,7 @@ static void push(cc *c, centry e) {
     return;
   }
   if (height(c) > c->maxh) c->maxh = height(c);
-  if (e.kind == E_LOCAL) c->pend.items[e.local]++;
+  if (reads_local(&e)) c->pend.items[e.local]++;
 }
 static void push_home(cc *c) { push(c, (centry){E_HOME, 0, 0}); }
 static void push_const(cc *c, uint64_t k) { push(c, (centry){E_CONST, 0, k}); }
@@ -274,21 +349,29 @@ static bool has(cc *c, uint32_t n) {
 static void drop_entries(cc *c, uint32_t to) {
   while (c->stack.len > to) {
     centry *e = &c->stack.items[--c->stack.len];
-    if (e->kind == E_LOCAL) c->pend.items[e->local]--;
+    if (reads_local(e)) c->pend.items[e->local]--;
   }
 }
 static void pop(cc *c, uint32_t n) { drop_entries(c, height(c) - n); }
 
+/* Writes the value of entry e (at position p) to slot d. */
+static void write_value(cc *c, const centry *e, uint32_t p, uint32_t d) {
+  switch (e->kind) {
+  case E_HOME: emit_copy(c, d, home(c, p)); break;
+  case E_LOCAL: emit_copy(c, d, e->local); break;
+  case E_CONST: emit_const(c, d, e->k); break;
+  case E_ADDK_L: emit_addk(c, d, e->local, (uint32_t)e->k); break;
+  case E_ADDK_H: emit_addk(c, d, home(c, p), (uint32_t)e->k); break;
+  }
+}
+
 /* Writes entry p to its home slot. */
 static void materialize(cc *c, uint32_t p) {
   centry *e = &c->stack.items[p];
-  if (e->kind == E_LOCAL) {
-    c->pend.items[e->local]--;
-    emit_copy(c, home(c, p), e->local);
-  } else if (e->kind == E_CONST) {
-    emit_const(c, home(c, p), e->k);
-  }
-  c->stack.items[p].kind = E_HOME;
+  if (e->kind == E_HOME) return;
+  if (reads_local(e)) c->pend.items[e->local]--;
+  write_value(c, e, p, home(c, p));
+  e->kind = E_HOME;
 }
 
 static void materialize_top(cc *c, uint32_t n) {
@@ -298,7 +381,7 @@ static void materialize_top(cc *c, uint32_t n) {
 static void materialize_locals(cc *c) {
   uint32_t end = height(c) < PENDING_LIMIT ? height(c) : PENDING_LIMIT;
   for (uint32_t p = 0; p < end; p++)
-    if (c->stack.items[p].kind == E_LOCAL) materialize(c, p);
+    if (reads_local(&c->stack.items[p])) materialize(c, p);
 }
 
 /* Before local x is written: copies pending reads of it to their homes. */
@@ -306,13 +389,14 @@ static void materialize_refs(cc *c, uint32_t x) {
   if (!c->pend.items[x]) return;
   uint32_t end = height(c) < PENDING_LIMIT ? height(c) : PENDING_LIMIT;
   for (uint32_t p = 0; p < end; p++)
-    if (c->stack.items[p].kind == E_LOCAL && c->stack.items[p].local == x) materialize(c, p);
+    if (reads_local(&c->stack.items[p]) && c->stack.items[p].local == x) materialize(c, p);
 }
 
-/* The slot of entry p, writing a constant to its home first. */
+/* The slot of entry p, computing a pending value into its home first. */
 static uint32_t src(cc *c, uint32_t p) {
   centry *e = &c->stack.items[p];
-  if (e->kind == E_CONST) materialize(c, p);
+  if (e->kind == E_CONST && e->k == 0) return zero_slot(c);
+  if (e->kind != E_LOCAL) materialize(c, p);
   return e->kind == E_LOCAL ? e->local : home(c, p);
 }
 static uint32_t src_top(cc *c, uint32_t i) { return src(c, height(c) - 1 - i); }
@@ -367,13 +451,7 @@ static void jump_to(cc *c, cctrl *f, uint32_t pos, unsigned field) {
  * Sources are at or above their targets, so ascending order is safe. */
 static void move_values(cc *c, uint32_t base, uint32_t n) {
   uint32_t h = height(c);
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t p = h - n + i;
-    centry *e = &c->stack.items[p];
-    uint32_t d = home(c, base + i);
-    if (e->kind == E_CONST) emit_const(c, d, e->k);
-    else emit_copy(c, d, e->kind == E_LOCAL ? e->local : home(c, p));
-  }
+  for (uint32_t i = 0; i < n; i++) write_value(c, &c->stack.items[h - n + i], h - n + i, home(c, base + i));
 }
 
 /* True when the top n values already sit in the home slots of a label at
@@ -393,12 +471,12 @@ static void emit_return(cc *c) {
     emit(c, CORE_IOP_RETURN, 0);
   } else if (n == 1) {
     centry *e = &c->stack.items[h - 1];
-    if (e->kind == E_CONST) {
-      emit_const(c, 0, e->k); /* the frame dies: slot 0 is free */
-      emit(c, CORE_IOP_RETURN, 0);
-    } else {
+    if (e->kind == E_HOME || e->kind == E_LOCAL) {
       uint32_t p = emit(c, CORE_IOP_RETURN1, 1);
       put(c, p, 0, e->kind == E_LOCAL ? e->local : home(c, h - 1));
+    } else {
+      write_value(c, e, h - 1, 0); /* the frame dies: slot 0 is free */
+      emit(c, CORE_IOP_RETURN, 0);
     }
   } else {
     /* homes first: the result slots 0..n may be locals still read */
@@ -412,7 +490,7 @@ static void emit_return(cc *c) {
 /* Takes the condition on top of the stack (pops it) and says how to branch
  * on it, fusing the comparison or eqz that just produced it. */
 static cbranch take_condition(cc *c) {
-  cbranch b = {CORE_IOP_BR_IF, CORE_IOP_BR_IFNOT, 1, 0, 0};
+  cbranch b = {CORE_IOP_BR_IF, CORE_IOP_BR_IFNOT, B_SLOT, 0, 0, 0};
   uint32_t p = height(c) - 1;
   if (is_last_result(c, p)) {
     unsigned iop = c->last.iop;
@@ -420,11 +498,15 @@ static cbranch take_condition(cc *c) {
     if (br_true[iop]) {
       b.iop_true = br_true[iop];
       b.iop_false = br_false[iop];
-      b.nops = 2;
       b.a = get(c, pos, 1);
-      b.b = get(c, pos, 2);
-      c->code.len = pos; /* the comparison is folded into the branch */
-      c->last.valid = false;
+      if (family[iop] == F_CMPK) {
+        b.form = wide[iop] ? B_IMM64 : B_IMM32;
+        b.imm = wide[iop] ? c->code.items[pos + 2].u64 : get(c, pos, 2);
+      } else {
+        b.form = B_SLOTS;
+        b.b = get(c, pos, 2);
+      }
+      unemit(c, pos); /* the comparison is folded into the branch */
       pop(c, 1);
       return b;
     }
@@ -432,8 +514,7 @@ static cbranch take_condition(cc *c) {
       b.iop_true = CORE_IOP_BR_IFNOT;
       b.iop_false = CORE_IOP_BR_IF;
       b.a = get(c, pos, 1);
-      c->code.len = pos;
-      c->last.valid = false;
+      unemit(c, pos);
       pop(c, 1);
       return b;
     }
@@ -443,12 +524,48 @@ static cbranch take_condition(cc *c) {
   return b;
 }
 
+/* A branch on d right after an i32.add that wrote d becomes one
+ * instruction (loop counters). Returns its position, or NOPOS. */
+static uint32_t fuse_add_branch(cc *c, const cbranch *b, unsigned iop, unsigned *field) {
+  if (!c->ntail || (c->tail[0].iop != CORE_IOP_I32_ADD_K && c->tail[0].iop != CORE_IOP_I32_ADD)) return NOPOS;
+  uint32_t tp = c->tail[0].pos, d = get(c, tp, 0);
+  const uint16_t *fused = c->tail[0].iop == CORE_IOP_I32_ADD_K ? addk_br : add_br;
+  unsigned f = 0;
+  uint32_t x = 0;
+  if (b->form == B_SLOT && b->a == d) {
+    f = fused[iop];
+  } else if (b->form == B_SLOTS && b->a == d) {
+    f = fused[iop], x = b->b;
+  } else if (b->form == B_SLOTS && b->b == d) {
+    f = fused[br_swapped[iop]], x = b->a;
+  } else if (b->form == B_IMM32 && b->a == d) {
+    f = fused[iop], x = (uint32_t)b->imm;
+  }
+  if (!f) return NOPOS;
+  uint32_t a0 = get(c, tp, 1), a1 = get(c, tp, 2);
+  unemit(c, tp);
+  uint32_t pos = emit(c, f, b->form == B_SLOT ? 4 : 5);
+  put(c, pos, 0, d);
+  put(c, pos, 1, a0);
+  put(c, pos, 2, a1);
+  if (b->form != B_SLOT) put(c, pos, 3, x);
+  *field = b->form == B_SLOT ? 3 : 4;
+  return pos;
+}
+
 /* Emits the branch of b (when the condition holds, or fails); returns its
- * position; the offset is operand b.nops. */
-static uint32_t emit_branch(cc *c, const cbranch *b, bool when) {
-  uint32_t pos = emit(c, when ? b->iop_true : b->iop_false, b->nops + 1u);
+ * position and sets *field to the operand holding its offset. */
+static uint32_t emit_branch(cc *c, const cbranch *b, bool when, unsigned *field) {
+  static const uint8_t nops[] = {[B_SLOT] = 2, [B_SLOTS] = 3, [B_IMM32] = 3, [B_IMM64] = 4};
+  unsigned iop = when ? b->iop_true : b->iop_false;
+  uint32_t pos = fuse_add_branch(c, b, iop, field);
+  if (pos != NOPOS || c->oom) return pos;
+  pos = emit(c, iop, nops[b->form]);
   put(c, pos, 0, b->a);
-  if (b->nops == 2) put(c, pos, 1, b->b);
+  if (b->form == B_SLOTS) put(c, pos, 1, b->b);
+  if (b->form == B_IMM32) put(c, pos, 2, (uint32_t)b->imm);
+  if (b->form == B_IMM64) put64(c, pos, b->imm);
+  *field = b->form == B_SLOTS ? 2 : 1;
   return pos;
 }
 
@@ -470,11 +587,12 @@ static void do_block(cc *c, const core_instr *in, uint8_t kind) {
   f.height = height(c) - np;
   if (kind == C_LOOP) {
     f.head = here(c);
-    c->last.valid = false;
+    label_here(c);
   }
   if (kind == C_IF) {
-    uint32_t pos = emit_branch(c, &cond, false);
-    add_fixup(c, &f.else_fix, pos, cond.nops);
+    unsigned field;
+    uint32_t pos = emit_branch(c, &cond, false, &field);
+    add_fixup(c, &f.else_fix, pos, field);
   }
   if (!kb_vec_push(c->a, &c->ctrl, f)) c->oom = true;
 }
@@ -555,17 +673,18 @@ static void do_br_if(cc *c, uint32_t depth) {
   cbranch b = take_condition(c);
   uint32_t n = arity(f);
   if (!has(c, n)) return;
+  unsigned field;
   if (n == 0 || in_place(c, f->height, n)) {
-    uint32_t pos = emit_branch(c, &b, true);
-    jump_to(c, f, pos, b.nops);
+    uint32_t pos = emit_branch(c, &b, true, &field);
+    jump_to(c, f, pos, field);
     return;
   }
-  uint32_t skip = emit_branch(c, &b, false);
+  uint32_t skip = emit_branch(c, &b, false, &field);
   move_values(c, f->height, n);
   uint32_t pos = emit(c, CORE_IOP_BR, 1);
   jump_to(c, f, pos, 0);
-  if (skip != NOPOS) patch(c, skip, b.nops, here(c));
-  c->last.valid = false;
+  if (skip != NOPOS) patch(c, skip, field, here(c));
+  label_here(c);
 }
 
 static void do_br_table(cc *c, const core_instr *in) {
@@ -583,6 +702,11 @@ static void do_br_table(cc *c, const core_instr *in) {
     c->bad = true, c->why = "function too large";
     return;
   }
+  if (!kb_vec_reserve(c->a, &c->tramp, c->ctrl.len)) {
+    c->oom = true;
+    return;
+  }
+  while (c->tramp.len < c->ctrl.len) c->tramp.items[c->tramp.len++] = NOPOS;
   uint32_t pos = emit(c, CORE_IOP_BR_TABLE, 2 + count + 1);
   put(c, pos, 0, i);
   put(c, pos, 1, count);
@@ -597,15 +721,25 @@ static void do_br_table(cc *c, const core_instr *in) {
     else tramps = true;
   }
   if (tramps) {
-    tpos = in->imm.br_table.pos;
-    for (uint32_t j = 0; j <= count; j++) {
-      uint32_t d = j < count ? core_br_table_next(c->m->bytes, &tpos) : in->imm.br_table.default_label;
-      cctrl *f = label(c, d);
-      if (n == 0 || f->height == h - n) continue;
-      if (pos != NOPOS) patch(c, pos, 2 + j, here(c));
-      move_values(c, f->height, n);
-      uint32_t br = emit(c, CORE_IOP_BR, 1);
-      jump_to(c, f, br, 0);
+    /* one trampoline per label, however many entries name it */
+    for (int pass = 0; pass < 2; pass++) {
+      tpos = in->imm.br_table.pos;
+      for (uint32_t j = 0; j <= count; j++) {
+        uint32_t d = j < count ? core_br_table_next(c->m->bytes, &tpos) : in->imm.br_table.default_label;
+        cctrl *f = label(c, d);
+        if (n == 0 || f->height == h - n) continue;
+        if (pass == 1) {
+          c->tramp.items[d] = NOPOS;
+          continue;
+        }
+        if (c->tramp.items[d] == NOPOS) {
+          c->tramp.items[d] = here(c);
+          move_values(c, f->height, n);
+          uint32_t br = emit(c, CORE_IOP_BR, 1);
+          jump_to(c, f, br, 0);
+        }
+        if (pos != NOPOS) patch(c, pos, 2 + j, c->tramp.items[d]);
+      }
     }
   }
   set_unreachable(c);
@@ -676,13 +810,6 @@ static void do_local_set(cc *c, uint32_t x, bool tee) {
     if (!tee) pop(c, 1);
     return;
   }
-  if (e.kind == E_CONST) {
-    pop(c, 1);
-    materialize_refs(c, x);
-    emit_const(c, x, e.k);
-    if (tee) push_const(c, e.k);
-    return;
-  }
   if (is_last_result(c, p) && !c->pend.items[x]) {
     /* the instruction writes the local directly */
     put(c, c->last.pos, 0, x);
@@ -690,16 +817,53 @@ static void do_local_set(cc *c, uint32_t x, bool tee) {
     if (tee) push_local(c, x);
     return;
   }
-  uint32_t s = e.kind == E_LOCAL ? e.local : home(c, p);
   pop(c, 1);
   materialize_refs(c, x);
-  emit_copy(c, x, s);
-  if (tee) push_local(c, x);
+  write_value(c, &e, p, x);
+  if (tee) {
+    if (e.kind == E_CONST) push_const(c, e.k);
+    else push_local(c, x);
+  }
 }
 
 /* ---- numeric and memory ------------------------------------------------------------ */
 
-static bool fits_imm(unsigned iop, uint64_t k) { return !wide[iop] || (int64_t)k == (int64_t)(int32_t)(uint32_t)k; }
+/* Emits the immediate variant kiop: d, a, imm. */
+static uint32_t emit_k(cc *c, unsigned kiop, uint32_t a, uint64_t k) {
+  uint32_t pos = emit(c, kiop, wide[kiop] ? 4 : 3);
+  put(c, pos, 1, a);
+  if (wide[kiop]) put64(c, pos, k);
+  else put(c, pos, 2, (uint32_t)k);
+  return pos;
+}
+
+/* i32.add or i32.sub with a constant operand: leaves a pending ADDK (or
+ * a constant) instead of emitting anything. */
+static bool fold_addk(cc *c, unsigned iop) {
+  uint32_t h = height(c);
+  centry a = c->stack.items[h - 2], b = c->stack.items[h - 1], r;
+  if (b.kind == E_CONST) {
+    uint32_t k = iop == CORE_IOP_I32_SUB ? 0u - (uint32_t)b.k : (uint32_t)b.k;
+    r = a;
+    switch (a.kind) {
+    case E_CONST: r.k = (uint32_t)((uint32_t)a.k + k); break;
+    case E_LOCAL: r.kind = E_ADDK_L, r.k = k; break;
+    case E_HOME: r.kind = E_ADDK_H, r.k = k; break;
+    default: r.k = (uint32_t)((uint32_t)a.k + k); break;
+    }
+  } else if (a.kind == E_CONST && iop == CORE_IOP_I32_ADD && reads_local(&b)) {
+    r = b;
+    r.kind = E_ADDK_L;
+    r.k = (uint32_t)((uint32_t)a.k + (b.kind == E_ADDK_L ? (uint32_t)b.k : 0));
+  } else {
+    return false;
+  }
+  if (r.k == 0 && r.kind == E_ADDK_L) r.kind = E_LOCAL;
+  if (r.k == 0 && r.kind == E_ADDK_H) r.kind = E_HOME;
+  pop(c, 2);
+  push(c, r);
+  return true;
+}
 
 static void do_unary(cc *c, unsigned iop, bool traps) {
   if (!has(c, 1)) return;
@@ -711,27 +875,80 @@ static void do_unary(cc *c, unsigned iop, bool traps) {
   push_result(c, pos, iop);
 }
 
+/* Emits d = sa + sb for the operands at h-2 and h-1, folding an i32.shl
+ * by a constant that just wrote one of them (a scaled index). */
+static uint32_t emit_i32_add(cc *c, uint32_t sa, uint32_t sb) {
+  uint32_t h = height(c);
+  if (c->ntail && c->tail[0].iop == CORE_IOP_I32_SHL_K) {
+    uint32_t tp = c->tail[0].pos, t = get(c, tp, 0);
+    uint32_t other = t == sa && sa == home(c, h - 2) ? sb : t == sb && sb == home(c, h - 1) ? sa : NOPOS;
+    if (other != NOPOS) {
+      uint32_t x = get(c, tp, 1), k = get(c, tp, 2);
+      unemit(c, tp);
+      uint32_t pos = emit(c, CORE_IOP_I32_ADD_SHLK, 4);
+      put(c, pos, 1, other);
+      put(c, pos, 2, x);
+      put(c, pos, 3, k);
+      return pos;
+    }
+  }
+  uint32_t pos = emit(c, CORE_IOP_I32_ADD, 3);
+  put(c, pos, 1, sa);
+  put(c, pos, 2, sb);
+  return pos;
+}
+
+/* i32.add or i32.sub of a pending ADDK and a value: (b + k) + x is
+ * computed as (b + x) + k, which keeps the constant pending for a load
+ * or store address. */
+static bool reassociate(cc *c, unsigned iop) {
+  uint32_t h = height(c);
+  centry a = c->stack.items[h - 2], b = c->stack.items[h - 1];
+  bool ka = a.kind == E_ADDK_L || a.kind == E_ADDK_H;
+  bool kb = iop == CORE_IOP_I32_ADD && (b.kind == E_ADDK_L || b.kind == E_ADDK_H);
+  if (!ka && !kb) return false;
+  uint32_t k = 0, sa, sb;
+  if (ka) sa = a.kind == E_ADDK_L ? a.local : home(c, h - 2), k += (uint32_t)a.k;
+  else sa = src(c, h - 2);
+  if (kb) sb = b.kind == E_ADDK_L ? b.local : home(c, h - 1), k += (uint32_t)b.k;
+  else sb = src(c, h - 1);
+  uint32_t pos;
+  if (iop == CORE_IOP_I32_ADD) {
+    pos = emit_i32_add(c, sa, sb);
+  } else {
+    pos = emit(c, CORE_IOP_I32_SUB, 3);
+    put(c, pos, 1, sa);
+    put(c, pos, 2, sb);
+  }
+  pop(c, 2);
+  if (k == 0) {
+    push_result(c, pos, iop);
+  } else {
+    put(c, pos, 0, home(c, height(c)));
+    push(c, (centry){E_ADDK_H, 0, k});
+  }
+  return true;
+}
+
 static void do_binary(cc *c, unsigned iop, bool traps) {
   if (!has(c, 2)) return;
+  if ((iop == CORE_IOP_I32_ADD || iop == CORE_IOP_I32_SUB) && (fold_addk(c, iop) || reassociate(c, iop))) return;
   uint32_t h = height(c);
   centry *ea = &c->stack.items[h - 2], *eb = &c->stack.items[h - 1];
   uint32_t pos;
-  if (kvariant[iop] && eb->kind == E_CONST && fits_imm(iop, eb->k)) {
-    uint32_t k = (uint32_t)eb->k;
+  if (kvariant[iop] && eb->kind == E_CONST) {
+    uint64_t k = eb->k;
     uint32_t a = src(c, h - 2);
-    pos = emit(c, kvariant[iop], 3);
-    put(c, pos, 1, a);
-    put(c, pos, 2, k);
     iop = kvariant[iop];
-  } else if (kvariant[iop] && ea->kind == E_CONST && fits_imm(iop, ea->k) &&
-             (commutes[iop] || swapped[iop])) {
-    unsigned op = commutes[iop] ? iop : swapped[iop];
-    uint32_t k = (uint32_t)ea->k;
+    pos = emit_k(c, iop, a, k);
+  } else if (kvariant[iop] && ea->kind == E_CONST && (commutes[iop] || swapped[iop])) {
+    uint64_t k = ea->k;
     uint32_t b = src(c, h - 1);
-    pos = emit(c, kvariant[op], 3);
-    put(c, pos, 1, b);
-    put(c, pos, 2, k);
-    iop = kvariant[op];
+    iop = kvariant[commutes[iop] ? iop : swapped[iop]];
+    pos = emit_k(c, iop, b, k);
+  } else if (iop == CORE_IOP_I32_ADD) {
+    uint32_t a = src(c, h - 2), b = src(c, h - 1);
+    pos = emit_i32_add(c, a, b);
   } else {
     uint32_t a = src(c, h - 2), b = src(c, h - 1);
     pos = emit(c, iop, 3);
@@ -743,25 +960,44 @@ static void do_binary(cc *c, unsigned iop, bool traps) {
   push_result(c, pos, iop);
 }
 
+/* The address of a load or store at entry p: a slot, or (base + k) when
+ * the address is a pending ADDK or a constant. */
+static bool address(cc *c, uint32_t p, uint32_t *base, uint32_t *k) {
+  centry e = c->stack.items[p];
+  *k = (uint32_t)e.k;
+  switch (e.kind) {
+  case E_CONST: *base = zero_slot(c); return true;
+  case E_ADDK_L: *base = e.local; return true;
+  case E_ADDK_H: *base = home(c, p); return true;
+  default: *base = src(c, p); return false;
+  }
+}
+
 static void do_load(cc *c, unsigned iop, const core_instr *in) {
   if (!has(c, 1)) return;
-  uint32_t addr = src_top(c, 0);
+  uint32_t base, k;
+  bool fused = address(c, height(c) - 1, &base, &k);
   pop(c, 1);
-  uint32_t pos = emit(c, iop, 3);
-  put(c, pos, 1, addr);
+  if (fused) iop = kvariant[iop];
+  uint32_t pos = emit(c, iop, fused ? 4 : 3);
+  put(c, pos, 1, base);
   put(c, pos, 2, (uint32_t)in->imm.memarg.offset);
+  if (fused) put(c, pos, 3, k);
   line(c, pos);
   push_result(c, pos, iop);
 }
 
 static void do_store(cc *c, unsigned iop, const core_instr *in) {
   if (!has(c, 2)) return;
-  uint32_t v = src_top(c, 0), addr = src_top(c, 1);
+  uint32_t v = src_top(c, 0), base, k;
+  bool fused = address(c, height(c) - 2, &base, &k);
   pop(c, 2);
-  uint32_t pos = emit(c, iop, 3);
-  put(c, pos, 0, addr);
+  if (fused) iop = kvariant[iop];
+  uint32_t pos = emit(c, iop, fused ? 4 : 3);
+  put(c, pos, 0, base);
   put(c, pos, 1, v);
   put(c, pos, 2, (uint32_t)in->imm.memarg.offset);
+  if (fused) put(c, pos, 3, k);
   line(c, pos);
 }
 
@@ -949,10 +1185,13 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   c->maxh = 0;
   c->skip = 0;
   c->last.valid = false;
+  c->ntail = 0;
   c->pend.len = 0;
   if (!kb_vec_reserve(c->a, &c->pend, c->L + 1)) return kb_error_oom();
   memset(c->pend.items, 0, (c->L + 1) * sizeof *c->pend.items);
   c->pend.len = c->L;
+  uint64_t limit = (uint64_t)(fn->body_end - fn->body_start) * CELLS_PER_BYTE + MIN_CELL_LIMIT;
+  c->max_cells = limit < MAX_CELLS ? (uint32_t)limit : MAX_CELLS;
   cctrl f = {0};
   f.kind = C_FUNC;
   f.nresults = ft->nresults;
@@ -970,7 +1209,7 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
     if (c->bad) return kb_error(c->a, KUMI_ERR_INVALID, in.offset, "cannot translate: %s", c->why);
   }
 
-  uint64_t slots = L + c->maxh;
+  uint64_t slots = L + 1 + c->maxh;
   if (slots < ft->nresults) slots = ft->nresults;
   if (slots > UINT32_MAX / 2) return kb_error(c->a, KUMI_ERR_INVALID, fn->body_start, "function frame too large");
   core_cell *code = kb_arena_alloc(&m->arena, c->code.len * sizeof *code);
@@ -982,7 +1221,7 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   out->ncells = (uint32_t)c->code.len;
   out->func_index = index;
   out->nparams = ft->nparams;
-  out->nlocals = fn->nlocals;
+  out->nlocals = fn->nlocals + 1; /* and the zero slot */
   out->nresults = ft->nresults;
   out->frame_slots = (uint32_t)slots;
   out->module = m;
@@ -1015,6 +1254,7 @@ kumi_error *core_module_compile(core_module *m) {
   kb_vec_free(a, &c.fixups);
   kb_vec_free(a, &c.lines);
   kb_vec_free(a, &c.pend);
+  kb_vec_free(a, &c.tramp);
   if (e) m->compiled = NULL;
   return e;
 }

@@ -7,10 +7,10 @@
  * followed by its 32-bit operands packed two per cell, operand k in
  * cell 1 + k/2, half k%2; a few instructions put a 64-bit immediate or a
  * pointer in a cell of its own. Operands name frame slots directly: a frame
- * is [params, locals, operand stack], and the value at operand stack height
- * h always lives in slot nparams + nlocals + h, so there is no stack
- * pointer at run time. Branch offsets count cells from the start of the
- * branching instruction. */
+ * is [params, locals, a slot that is always zero, operand stack], and the
+ * value at operand stack height h always lives in slot nparams + nlocals +
+ * 1 + h, so there is no stack pointer at run time. Branch offsets count
+ * cells from the start of the branching instruction. */
 #ifndef KUMI_CORE_COMPILE_H
 #define KUMI_CORE_COMPILE_H
 
@@ -28,6 +28,8 @@ typedef union core_cell {
 
 #define CORE_IF_0(...)
 #define CORE_IF_1(...) __VA_ARGS__
+#define CORE_IF32_32(...) __VA_ARGS__
+#define CORE_IF32_64(...)
 
 /* Internal opcodes, from interp_ops.h. 0 is no instruction. */
 enum core_iop {
@@ -35,12 +37,15 @@ enum core_iop {
 #define OP(ID) CORE_IOP_##ID,
 #define UN(ID, IW, OW, EXPR) CORE_IOP_##ID,
 #define BIN(ID, IW, OW, EXPR, K, C) CORE_IOP_##ID, CORE_IF_##K(CORE_IOP_##ID##_K, )
-#define CMPI(ID, IW, EXPR, NOT, SWAP) CORE_IOP_##ID, CORE_IOP_##ID##_K, CORE_IOP_BR_##ID, CORE_IOP_BR_##ID##_K,
+#define CMPI(ID, IW, EXPR, NOT, SWAP)                                                  \
+  CORE_IOP_##ID, CORE_IOP_##ID##_K, CORE_IOP_BR_##ID, CORE_IOP_BR_##ID##_K,              \
+      CORE_IF32_##IW(CORE_IOP_ADDK_BR_##ID, CORE_IOP_ADDK_BR_##ID##_K, CORE_IOP_ADD_BR_##ID, \
+                     CORE_IOP_ADD_BR_##ID##_K, )
 #define CMPF(ID, IW, EXPR) CORE_IOP_##ID, CORE_IOP_BR_##ID, CORE_IOP_BRN_##ID,
 #define TUN(ID, IW, OW, FN) CORE_IOP_##ID,
 #define TBIN(ID, IW, OW, FN) CORE_IOP_##ID,
-#define LOAD(ID, T, OW, CONV) CORE_IOP_##ID,
-#define STORE(ID, T) CORE_IOP_##ID,
+#define LOAD(ID, T, OW, CONV) CORE_IOP_##ID, CORE_IOP_##ID##_K,
+#define STORE(ID, T) CORE_IOP_##ID, CORE_IOP_##ID##_K,
 #include "interp_ops.h"
   CORE_IOP_COUNT
 };
@@ -57,7 +62,8 @@ struct core_compiled {
   const core_cell *code;
   uint32_t ncells;
   uint32_t func_index; /* in the module's function index space */
-  uint32_t nparams, nlocals, nresults;
+  uint32_t nparams, nresults;
+  uint32_t nlocals; /* slots a call zeroes after the params: locals and the zero slot */
   /* Slots the frame needs: params, locals and the deepest operand stack
    * (including results of calls made from it). */
   uint32_t frame_slots;

@@ -64,6 +64,15 @@ static kumi_error *call_host(kumi_store *s, kumi_instance *caller_inst, kumi_fun
   return e;
 }
 
+/* Zeroes a callee's locals. Kept a plain loop (the empty asm stops the
+ * compiler from making it a memset call): frames have few locals. */
+static inline void zero_slots(core_slot *p, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    p[i] = 0;
+    __asm__("" : "+r"(i));
+  }
+}
+
 static kumi_memory *memory0(kumi_instance *inst, kumi_memory *none) {
   return inst->core->nmemories ? inst->memories[0] : none;
 }
@@ -83,9 +92,9 @@ static kumi_memory *memory0(kumi_instance *inst, kumi_memory *none) {
     tc = (code);    \
     goto trap;      \
   } while (0)
-/* immediates of the _K variants: i32, sign-extended for 64-bit ops */
-#define IMM_32(u) ((uint32_t)(u))
-#define IMM_64(u) ((uint64_t)(int64_t)(int32_t)(u))
+/* the immediate of a _K variant: operand k, or all of cell 2 for 64 bits */
+#define IMM_32(k) OPD(k)
+#define IMM_64(k) pc[2].u64
 
 /* Runs fn with its frame at fp (params set, locals zeroed) until it
  * returns. With labels_out set, only hands out the handler table. */
@@ -97,12 +106,14 @@ static kumi_error *run(kumi_store *s, const struct core_compiled *fn, kumi_insta
 #define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = &&L_##ID, CORE_IF_##K([CORE_IOP_##ID##_K] = &&L_##ID##_K, )
 #define CMPI(ID, IW, EXPR, NOT, SWAP)                                                         \
   [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K, [CORE_IOP_BR_##ID] = &&L_BR_##ID, \
-  [CORE_IOP_BR_##ID##_K] = &&L_BR_##ID##_K,
+  [CORE_IOP_BR_##ID##_K] = &&L_BR_##ID##_K,                                                   \
+  CORE_IF32_##IW([CORE_IOP_ADDK_BR_##ID] = &&L_ADDK_BR_##ID, [CORE_IOP_ADDK_BR_##ID##_K] = &&L_ADDK_BR_##ID##_K, \
+                 [CORE_IOP_ADD_BR_##ID] = &&L_ADD_BR_##ID, [CORE_IOP_ADD_BR_##ID##_K] = &&L_ADD_BR_##ID##_K, )
 #define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_BR_##ID] = &&L_BR_##ID, [CORE_IOP_BRN_##ID] = &&L_BRN_##ID,
 #define TUN(ID, IW, OW, FN) [CORE_IOP_##ID] = &&L_##ID,
 #define TBIN(ID, IW, OW, FN) [CORE_IOP_##ID] = &&L_##ID,
-#define LOAD(ID, T, OW, CONV) [CORE_IOP_##ID] = &&L_##ID,
-#define STORE(ID, T) [CORE_IOP_##ID] = &&L_##ID,
+#define LOAD(ID, T, OW, CONV) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K,
+#define STORE(ID, T) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K,
 #include "interp_ops.h"
   };
   if (labels_out) {
@@ -162,6 +173,35 @@ L_BR_IFNOT:
   if (!SL(0)) JUMP((int32_t)OPD(1));
   JUMP(2);
 
+  /* The fused additions write d before the test, which reads it back. */
+L_ADDK_BR_IF: {
+  uint32_t d = (uint32_t)SL(1) + OPD(2);
+  SL(0) = d;
+  if (d) JUMP((int32_t)OPD(3));
+  JUMP(3);
+}
+
+L_ADDK_BR_IFNOT: {
+  uint32_t d = (uint32_t)SL(1) + OPD(2);
+  SL(0) = d;
+  if (!d) JUMP((int32_t)OPD(3));
+  JUMP(3);
+}
+
+L_ADD_BR_IF: {
+  uint32_t d = (uint32_t)SL(1) + (uint32_t)SL(2);
+  SL(0) = d;
+  if (d) JUMP((int32_t)OPD(3));
+  JUMP(3);
+}
+
+L_ADD_BR_IFNOT: {
+  uint32_t d = (uint32_t)SL(1) + (uint32_t)SL(2);
+  SL(0) = d;
+  if (!d) JUMP((int32_t)OPD(3));
+  JUMP(3);
+}
+
 L_BR_TABLE: {
   uint32_t i = (uint32_t)SL(0), n = OPD(1);
   if (i > n) i = n;
@@ -210,7 +250,7 @@ L_CALL: {
   const struct core_compiled *c = pc[2].fn;
   core_slot *nfp = fp + OPD(0);
   if (UNLIKELY(c->frame_slots > (size_t)(stack_end - nfp) || fr == fr_end)) TRAP(KUMI_TRAP_STACK_EXHAUSTED);
-  for (uint32_t i = c->nparams, e = c->nparams + c->nlocals; i < e; i++) nfp[i] = 0;
+  zero_slots(nfp + c->nparams, c->nlocals);
   fr->pc = pc + 3;
   fr->fp = fp;
   fr->fn = fn;
@@ -242,7 +282,22 @@ L_CALL_INDIRECT: {
 }
 
 call_func:
-  if (!cf->instance) {
+  if (cf->instance == inst) {
+    const struct core_compiled *c = cf->compiled;
+    core_slot *nfp = fp + cbase;
+    if (UNLIKELY(c->frame_slots > (size_t)(stack_end - nfp) || fr == fr_end)) TRAP(KUMI_TRAP_STACK_EXHAUSTED);
+    zero_slots(nfp + c->nparams, c->nlocals);
+    fr->pc = cret;
+    fr->fp = fp;
+    fr->fn = fn;
+    fr->inst = inst;
+    fr->mem = mem;
+    fr++;
+    fp = nfp;
+    fn = c;
+    pc = c->code;
+    NEXT();
+  } else if (!cf->instance) {
     /* A nested entry from this host call starts after our frame. */
     ex->sp = (size_t)(fp - stack) + fn->frame_slots;
     ex->depth = (uint32_t)(fr - frames);
@@ -256,7 +311,7 @@ call_func:
     const struct core_compiled *c = cf->compiled;
     core_slot *nfp = fp + cbase;
     if (UNLIKELY(c->frame_slots > (size_t)(stack_end - nfp) || fr == fr_end)) TRAP(KUMI_TRAP_STACK_EXHAUSTED);
-    for (uint32_t i = c->nparams, e = c->nparams + c->nlocals; i < e; i++) nfp[i] = 0;
+    zero_slots(nfp + c->nparams, c->nlocals);
     fr->pc = cret;
     fr->fp = fp;
     fr->fn = fn;
@@ -272,6 +327,10 @@ call_func:
     pc = c->code;
     NEXT();
   }
+
+L_I32_ADD_SHLK:
+  SL(0) = (uint32_t)((uint32_t)SL(1) + ((uint32_t)SL(2) << (OPD(3) & 31)));
+  JUMP(3);
 
   /* ---- variables and references ---- */
 L_GLOBAL_GET:
@@ -397,7 +456,7 @@ L_DATA_DROP:
     JUMP(3);                                                        \
   }                                                                 \
   CORE_IF_##K(L_##ID##_K : {                                        \
-    uint##IW##_t a = (uint##IW##_t)SL(1), b = IMM_##IW(OPD(2));    \
+    uint##IW##_t a = (uint##IW##_t)SL(1), b = IMM_##IW(2);         \
     SL(0) = (uint##OW##_t)(EXPR);                                   \
     JUMP(3);                                                        \
   })
@@ -408,7 +467,7 @@ L_DATA_DROP:
     JUMP(3);                                                        \
   }                                                                 \
   L_##ID##_K : {                                                    \
-    uint##IW##_t a = (uint##IW##_t)SL(1), b = IMM_##IW(OPD(2));    \
+    uint##IW##_t a = (uint##IW##_t)SL(1), b = IMM_##IW(2);         \
     SL(0) = (uint32_t)(EXPR);                                       \
     JUMP(3);                                                        \
   }                                                                 \
@@ -418,9 +477,22 @@ L_DATA_DROP:
     JUMP(3);                                                        \
   }                                                                 \
   L_BR_##ID##_K : {                                                 \
-    uint##IW##_t a = (uint##IW##_t)SL(0), b = IMM_##IW(OPD(1));    \
-    if (EXPR) JUMP((int32_t)OPD(2));                                \
+    uint##IW##_t a = (uint##IW##_t)SL(0), b = IMM_##IW(2);         \
+    if (EXPR) JUMP((int32_t)OPD(1));                                \
     JUMP(3);                                                        \
+  }                                                                 \
+  CORE_IF32_##IW(ADD_BR_(ADDK_BR_##ID, OPD(2), SL(3), EXPR)        \
+                 ADD_BR_(ADDK_BR_##ID##_K, OPD(2), OPD(3), EXPR)   \
+                 ADD_BR_(ADD_BR_##ID, SL(2), SL(3), EXPR)          \
+                 ADD_BR_(ADD_BR_##ID##_K, SL(2), OPD(3), EXPR))
+/* d = a + addend; branch when EXPR holds for d and x */
+#define ADD_BR_(ID, ADDEND, X, EXPR)                               \
+  L_##ID : {                                                        \
+    uint32_t a = (uint32_t)SL(1) + (uint32_t)(ADDEND);              \
+    SL(0) = a;                                                      \
+    uint32_t b = (uint32_t)(X);                                     \
+    if (EXPR) JUMP((int32_t)OPD(4));                                \
+    JUMP(4);                                                        \
   }
 #define CMPF(ID, IW, EXPR)                                          \
   L_##ID : {                                                        \
@@ -454,23 +526,28 @@ L_DATA_DROP:
     SL(0) = r;                                                       \
     JUMP(3);                                                         \
   }
-#define LOAD(ID, T, OW, CONV)                                      \
-  L_##ID : {                                                       \
-    uint64_t ea = (uint64_t)(uint32_t)SL(1) + OPD(2);              \
+#define LOAD_(ID, T, OW, CONV, EA)                                   \
+  L_##ID : {                                                         \
+    uint64_t ea = (EA);                                              \
     if (UNLIKELY(ea + sizeof(T) > msize)) TRAP(KUMI_TRAP_OOB_MEMORY); \
-    T v;                                                           \
-    memcpy(&v, mbase + ea, sizeof v);                              \
-    SL(0) = (uint##OW##_t)(CONV);                                  \
-    JUMP(3);                                                       \
+    T v;                                                             \
+    memcpy(&v, mbase + ea, sizeof v);                                \
+    SL(0) = (uint##OW##_t)(CONV);                                    \
+    JUMP(3);                                                         \
   }
-#define STORE(ID, T)                                               \
-  L_##ID : {                                                       \
-    uint64_t ea = (uint64_t)(uint32_t)SL(0) + OPD(2);              \
+#define STORE_(ID, T, EA)                                            \
+  L_##ID : {                                                         \
+    uint64_t ea = (EA);                                              \
     if (UNLIKELY(ea + sizeof(T) > msize)) TRAP(KUMI_TRAP_OOB_MEMORY); \
-    T v = (T)SL(1);                                                \
-    memcpy(mbase + ea, &v, sizeof v);                              \
-    JUMP(3);                                                       \
+    T v = (T)SL(1);                                                  \
+    memcpy(mbase + ea, &v, sizeof v);                                \
+    JUMP(3);                                                         \
   }
+/* effective address: an i32 address plus the static offset, in 64 bits */
+#define EA(k) ((uint64_t)(uint32_t)SL(k) + OPD(2))
+#define EA_K(k) ((uint64_t)(uint32_t)((uint32_t)SL(k) + OPD(3)) + OPD(2))
+#define LOAD(ID, T, OW, CONV) LOAD_(ID, T, OW, CONV, EA(1)) LOAD_(ID##_K, T, OW, CONV, EA_K(1))
+#define STORE(ID, T) STORE_(ID, T, EA(0)) STORE_(ID##_K, T, EA_K(0))
 #include "interp_ops.h"
 
 trap:

@@ -11,18 +11,30 @@
  * Families, each tied to the wasm instruction CORE_OP_<ID>:
  *   UN(ID, IW, OW, EXPR)        d, x      d = EXPR (over x)
  *   BIN(ID, IW, OW, EXPR, K, C) d, a, b   d = EXPR (over a, b); K: also
- *                               ID_K with b an immediate (i32, sign-extended
- *                               for 64-bit ops); C: commutative
+ *                               ID_K with b an immediate: operand 2 for
+ *                               32-bit ops, all of cell 2 for 64-bit ones;
+ *                               C: commutative
  *   CMPI(ID, IW, EXPR, NOT, SWAP)  integer comparison: like BIN with K, plus
- *                               BR_ID a, b, off / BR_ID_K a, imm, off that
- *                               branch when EXPR holds. NOT is the negated
- *                               comparison, SWAP the one with swapped operands
+ *                               BR_ID a, b, off and BR_ID_K a, off, imm (imm
+ *                               placed as in ID_K) that branch when EXPR
+ *                               holds. NOT is the negated comparison, SWAP
+ *                               the one with swapped operands. For i32 also
+ *                               the loop-closing fusions with an addition
+ *                               before the branch, d = a + k (ADDK) or
+ *                               d = a + b (ADD), then compare d with x:
+ *                               ADDK_BR_ID d, a, k, x, off;
+ *                               ADDK_BR_ID_K d, a, k, imm, off;
+ *                               ADD_BR_ID d, a, b, x, off;
+ *                               ADD_BR_ID_K d, a, b, imm, off
  *   CMPF(ID, IW, EXPR)          float comparison: BIN, plus BR_ID and BRN_ID
  *                               (branch when EXPR holds / does not hold)
  *   TUN(ID, IW, OW, FN)         d, x      trapping: if (FN(x, &r)) trap
  *   TBIN(ID, IW, OW, FN)        d, a, b   trapping: if (FN(a, b, &r)) trap
- *   LOAD(ID, T, OW, CONV)       d, addr, offset   d = CONV(T loaded)
- *   STORE(ID, T)                addr, value, offset
+ *   LOAD(ID, T, OW, CONV)       d, addr, offset   d = CONV(T loaded); and
+ *                               ID_K d, base, offset, k: addr = base + k
+ *                               (i32 arithmetic), the fused i32.add
+ *   STORE(ID, T)                addr, value, offset; and ID_K base, value,
+ *                               offset, k
  *   OP(ID)                      everything else, written by hand in interp.c
  */
 #ifndef UN
@@ -59,6 +71,11 @@ OP(UNREACHABLE)   /* traps */
 OP(BR)            /* off */
 OP(BR_IF)         /* c, off: branch when slot c is non-zero (any width) */
 OP(BR_IFNOT)      /* c, off */
+OP(ADDK_BR_IF)    /* d, a, k, off: d = a + k (i32), branch when d != 0 */
+OP(ADDK_BR_IFNOT) /* d, a, k, off */
+OP(ADD_BR_IF)     /* d, a, b, off: d = a + b (i32), branch when d != 0 */
+OP(ADD_BR_IFNOT)  /* d, a, b, off */
+OP(I32_ADD_SHLK)  /* d, a, x, k: d = a + (x << k), an indexed address */
 OP(BR_TABLE)      /* i, n, then n + 1 offsets (relative to the instruction) */
 OP(COPY)          /* d, s */
 OP(CONST32)       /* d, imm: d = zero-extended imm */
@@ -168,17 +185,17 @@ BIN(I64_SHR_S, 64, 64, core_num_i64_shr_s(a, b), 1, 0)
 BIN(I64_SHR_U, 64, 64, core_num_i64_shr_u(a, b), 1, 0)
 BIN(I64_ROTL, 64, 64, core_num_i64_rotl(a, b), 1, 0)
 BIN(I64_ROTR, 64, 64, core_num_i64_rotr(a, b), 1, 0)
-BIN(F32_ADD, 32, 32, core_num_f32_add(a, b), 0, 1)
-BIN(F32_SUB, 32, 32, core_num_f32_sub(a, b), 0, 0)
-BIN(F32_MUL, 32, 32, core_num_f32_mul(a, b), 0, 1)
-BIN(F32_DIV, 32, 32, core_num_f32_div(a, b), 0, 0)
+BIN(F32_ADD, 32, 32, core_num_f32_add(a, b), 1, 1)
+BIN(F32_SUB, 32, 32, core_num_f32_sub(a, b), 1, 0)
+BIN(F32_MUL, 32, 32, core_num_f32_mul(a, b), 1, 1)
+BIN(F32_DIV, 32, 32, core_num_f32_div(a, b), 1, 0)
 BIN(F32_MIN, 32, 32, core_num_f32_min(a, b), 0, 0)
 BIN(F32_MAX, 32, 32, core_num_f32_max(a, b), 0, 0)
 BIN(F32_COPYSIGN, 32, 32, core_num_f32_copysign(a, b), 0, 0)
-BIN(F64_ADD, 64, 64, core_num_f64_add(a, b), 0, 1)
-BIN(F64_SUB, 64, 64, core_num_f64_sub(a, b), 0, 0)
-BIN(F64_MUL, 64, 64, core_num_f64_mul(a, b), 0, 1)
-BIN(F64_DIV, 64, 64, core_num_f64_div(a, b), 0, 0)
+BIN(F64_ADD, 64, 64, core_num_f64_add(a, b), 1, 1)
+BIN(F64_SUB, 64, 64, core_num_f64_sub(a, b), 1, 0)
+BIN(F64_MUL, 64, 64, core_num_f64_mul(a, b), 1, 1)
+BIN(F64_DIV, 64, 64, core_num_f64_div(a, b), 1, 0)
 BIN(F64_MIN, 64, 64, core_num_f64_min(a, b), 0, 0)
 BIN(F64_MAX, 64, 64, core_num_f64_max(a, b), 0, 0)
 BIN(F64_COPYSIGN, 64, 64, core_num_f64_copysign(a, b), 0, 0)
