@@ -1,18 +1,7 @@
 /* Unit tests for src/base: LEB128, UTF-8, vectors, arena, hash map, errors. */
 #include "base/base.h"
 
-#include <stdio.h>
-
-static int passed, failed;
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (cond) {                                                       \
-      passed++;                                                       \
-    } else {                                                          \
-      failed++;                                                       \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                 \
-  } while (0)
+#include "../test.h"
 
 static bool leb_u(const uint8_t *p, size_t n, unsigned bits, uint64_t *v, const char **why) {
   size_t pos = 0;
@@ -116,6 +105,5 @@ int main(void) {
   test_utf8();
   test_containers();
   test_errors();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return test_summary();
 }

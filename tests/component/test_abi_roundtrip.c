@@ -7,44 +7,9 @@
  * allocation fails part-way. */
 #include "component/abi.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    checks++;                                     \
-    if (!(cond)) {                                \
-      failures++;                                 \
-      if (failures < 20) {                        \
-        printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-        printf(__VA_ARGS__);                      \
-        printf("\n");                             \
-      }                                           \
-    }                                             \
-  } while (0)
-
-/* ---- a counting allocator that can fail ------------------------------------------ */
-
-typedef struct counting {
-  long live, allocs, fail_after; /* fail_after < 0: never */
-} counting;
-
-static void *count_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  (void)old_size;
-  if (new_size == 0) {
-    if (p) c->live--;
-    free(p);
-    return NULL;
-  }
-  if (c->fail_after >= 0 && c->allocs >= c->fail_after) return NULL;
-  c->allocs++;
-  void *r = realloc(p, new_size);
-  if (r && !p) c->live++;
-  return r;
-}
+/* A property that fails may fail thousands of times: report the first few. */
+#define TEST_MAX_REPORTS 19
+#include "../test.h"
 
 /* ---- random ---------------------------------------------------------------------- */
 
@@ -326,13 +291,13 @@ static void roundtrips(const comp_types *ts, comp_vt vt, const kumi_cval *v, con
     abi_vals fv = {0};
     kumi_cval back;
     kumi_error *e = abi_lower_flat(&cx, vt, v, &fv);
-    CHECK(!e, "lower %s: %s", tname, e ? kumi_error_message(e) : "");
+    CHECKF(!e, "lower %s: %s", tname, e ? kumi_error_message(e) : "");
     if (!e) {
       abi_iter it = {fv.items, fv.len, 0};
       e = abi_lift_flat(&cx, vt, &it, &back);
-      CHECK(!e, "lift %s: %s", tname, e ? kumi_error_message(e) : "");
+      CHECKF(!e, "lift %s: %s", tname, e ? kumi_error_message(e) : "");
       if (!e) {
-        CHECK(kumi_cval_equal(v, &back) && it.i == fv.len, "lower/lift round trip of %s (mode %d)", tname, mode);
+        CHECKF(kumi_cval_equal(v, &back) && it.i == fv.len, "lower/lift round trip of %s (mode %d)", tname, mode);
         kumi_cval_free(a, &back);
       }
     }
@@ -343,12 +308,12 @@ static void roundtrips(const comp_types *ts, comp_vt vt, const kumi_cval *v, con
     uint32_t al = abi_align(ts, vt, mem64);
     ptr = (ptr + al - 1) / al * al;
     e = abi_store(&cx, vt, v, ptr);
-    CHECK(!e, "store %s: %s", tname, e ? kumi_error_message(e) : "");
+    CHECKF(!e, "store %s: %s", tname, e ? kumi_error_message(e) : "");
     if (!e) {
       e = abi_load(&cx, vt, ptr, &back);
-      CHECK(!e, "load %s: %s", tname, e ? kumi_error_message(e) : "");
+      CHECKF(!e, "load %s: %s", tname, e ? kumi_error_message(e) : "");
       if (!e) {
-        CHECK(kumi_cval_equal(v, &back), "store/load round trip of %s (mode %d)", tname, mode);
+        CHECKF(kumi_cval_equal(v, &back), "store/load round trip of %s (mode %d)", tname, mode);
         kumi_cval_free(a, &back);
       }
     }
@@ -361,14 +326,14 @@ static void roundtrips(const comp_types *ts, comp_vt vt, const kumi_cval *v, con
       m.next = 16 * 1024;
       abi_vals f3 = {0};
       e = abi_lower_flat_values(&cx, max_flat, ts3, vs3, 3, NULL, &f3);
-      CHECK(!e, "lower_flat_values %s: %s", tname, e ? kumi_error_message(e) : "");
+      CHECKF(!e, "lower_flat_values %s: %s", tname, e ? kumi_error_message(e) : "");
       if (!e) {
         abi_iter it = {f3.items, f3.len, 0};
         e = abi_lift_flat_values(&cx, max_flat, ts3, 3, &it, got);
-        CHECK(!e, "lift_flat_values %s: %s", tname, e ? kumi_error_message(e) : "");
+        CHECKF(!e, "lift_flat_values %s: %s", tname, e ? kumi_error_message(e) : "");
         if (!e) {
           for (int i = 0; i < 3; i++) {
-            CHECK(kumi_cval_equal(v, &got[i]), "flat values round trip of %s", tname);
+            CHECKF(kumi_cval_equal(v, &got[i]), "flat values round trip of %s", tname);
             kumi_cval_free(a, &got[i]);
           }
         }
@@ -382,13 +347,13 @@ static void roundtrips(const comp_types *ts, comp_vt vt, const kumi_cval *v, con
   /* WAVE */
   wave_buf wb = {0};
   bool ok = wave_print(a, ts, vt, v, &wb);
-  CHECK(ok, "wave_print %s", tname);
+  CHECKF(ok, "wave_print %s", tname);
   if (ok) {
     kumi_cval back;
     kumi_error *e = wave_parse(a, ts, vt, wb.items, wb.len, &back);
-    CHECK(!e, "wave_parse %s of %.*s: %s", tname, (int)wb.len, wb.items, e ? kumi_error_message(e) : "");
+    CHECKF(!e, "wave_parse %s of %.*s: %s", tname, (int)wb.len, wb.items, e ? kumi_error_message(e) : "");
     if (!e) {
-      CHECK(kumi_cval_equal(v, &back), "WAVE round trip of %s: %.*s", tname, (int)wb.len, wb.items);
+      CHECKF(kumi_cval_equal(v, &back), "WAVE round trip of %s: %.*s", tname, (int)wb.len, wb.items);
       kumi_cval_free(a, &back);
     } else {
       kumi_error_free(e);
@@ -408,7 +373,7 @@ static comp_vt ty(env *E, const char *s) {
   comp_vt vt = {0, 0};
   char err[200];
   bool ok = abi_typestr_parse(&E->p, s, strlen(s), &vt, err, sizeof err);
-  CHECK(ok, "type %s: %s", s, err);
+  CHECKF(ok, "type %s: %s", s, err);
   return vt;
 }
 
@@ -419,20 +384,20 @@ static void wave_case(env *E, const char *type, const char *text, const char *wa
   kumi_cval v;
   kumi_error *e = wave_parse(NULL, &E->ts, vt, text, strlen(text), &v);
   if (!want) {
-    CHECK(e != NULL, "WAVE %s should not parse as %s", text, type);
+    CHECKF(e != NULL, "WAVE %s should not parse as %s", text, type);
     if (e) kumi_error_free(e);
     else kumi_cval_free(NULL, &v);
     return;
   }
-  CHECK(!e, "WAVE %s as %s: %s", text, type, e ? kumi_error_message(e) : "");
+  CHECKF(!e, "WAVE %s as %s: %s", text, type, e ? kumi_error_message(e) : "");
   if (e) {
     kumi_error_free(e);
     return;
   }
   wave_buf b = {0};
   bool ok = wave_print(NULL, &E->ts, vt, &v, &b);
-  CHECK(ok && b.len == strlen(want) && memcmp(b.items, want, b.len) == 0, "WAVE %s printed as %.*s, want %s", text,
-        (int)b.len, b.items, want);
+  CHECKF(ok && b.len == strlen(want) && memcmp(b.items, want, b.len) == 0, "WAVE %s printed as %.*s, want %s", text,
+         (int)b.len, b.items, want);
   kb_vec_free(kb_default_allocator(), &b);
   kumi_cval_free(NULL, &v);
 }
@@ -502,19 +467,19 @@ static void wave_units(env *E) {
   const char *call = "  my:pkg/iface@1.2.3#f (1, \"x\", [some(2), none])";
   size_t off, nlen, aoff;
   bool ok = wave_call_name(call, strlen(call), &off, &nlen, &aoff);
-  CHECK(ok && nlen == strlen("my:pkg/iface@1.2.3#f") && memcmp(call + off, "my:pkg/iface@1.2.3#f", nlen) == 0,
-        "wave_call_name");
+  CHECKF(ok && nlen == strlen("my:pkg/iface@1.2.3#f") && memcmp(call + off, "my:pkg/iface@1.2.3#f", nlen) == 0,
+         "wave_call_name");
   comp_tid ft;
   char err[200];
   const char *fs = "func(a: u8, b: string, c: list<option<u32>>) -> u8";
   ok = ok && abi_typestr_parse_func(&E->p, fs, strlen(fs), &ft, err, sizeof err);
-  CHECK(ok, "functype");
+  CHECKF(ok, "functype");
   if (ok) {
     kumi_cval args[3];
     kumi_error *e = wave_parse_args(NULL, &E->ts, comp_ty(&E->ts, ft), call + aoff, strlen(call + aoff), args);
-    CHECK(!e, "wave_parse_args: %s", e ? kumi_error_message(e) : "");
+    CHECKF(!e, "wave_parse_args: %s", e ? kumi_error_message(e) : "");
     if (!e) {
-      CHECK(args[0].of.u == 1 && args[1].of.str.len == 1 && args[2].of.agg.len == 2, "call arguments");
+      CHECKF(args[0].of.u == 1 && args[1].of.str.len == 1 && args[2].of.agg.len == 2, "call arguments");
       for (int i = 0; i < 3; i++) kumi_cval_free(NULL, &args[i]);
     } else {
       kumi_error_free(e);
@@ -522,7 +487,7 @@ static void wave_units(env *E) {
     static const char *const bad[] = {"(1, \"x\")", "(1, \"x\", [], 4)", "(1, \"x\", []", "1, \"x\", []"};
     for (int i = 0; i < 4; i++) {
       e = wave_parse_args(NULL, &E->ts, comp_ty(&E->ts, ft), bad[i], strlen(bad[i]), args);
-      CHECK(e != NULL, "bad call %s parsed", bad[i]);
+      CHECKF(e != NULL, "bad call %s parsed", bad[i]);
       if (e) kumi_error_free(e);
     }
   }
@@ -534,8 +499,8 @@ static void oom_cases(env *E) {
   comp_vt vt = ty(E, "list<record{a: string, b: option<list<u16>>, c: variant{x(string), y}}>");
   const char *text = "[{a: \"hello\", b: some([1, 2, 3]), c: x(\"w\")}, {a: \"\", b: none, c: y}]";
   for (long n = 0; n < 200; n++) {
-    counting c = {0, 0, n};
-    kumi_allocator a = {count_realloc, &c};
+    test_alloc c;
+    kumi_allocator a = test_alloc_init(&c, n);
     kumi_cval v;
     kumi_error *e = wave_parse(&a, &E->ts, vt, text, strlen(text), &v);
     if (!e) {
@@ -549,7 +514,7 @@ static void oom_cases(env *E) {
         kumi_cval back;
         e2 = abi_lift_flat(&cx, vt, &it, &back);
         if (!e2) {
-          CHECK(kumi_cval_equal(&v, &back), "oom round trip");
+          CHECKF(kumi_cval_equal(&v, &back), "oom round trip");
           kumi_cval_free(&a, &back);
         }
       }
@@ -560,15 +525,15 @@ static void oom_cases(env *E) {
     } else {
       kumi_error_free(e);
     }
-    CHECK(c.live == 0, "leak with allocation failing after %ld: %ld live", n, c.live);
+    CHECKF(test_alloc_clean(&c), "leak with allocation failing after %ld", n);
   }
 }
 
 /* Random memory and random core values: lifting and loading either works
  * or traps; never a crash, never a leak. */
 static void garbage(const comp_types *ts, comp_vt vt, const char *tname) {
-  counting c = {0, 0, -1};
-  kumi_allocator a = {count_realloc, &c};
+  test_alloc c;
+  kumi_allocator a = test_alloc_init(&c, -1);
   mem m = {malloc(512), 512, 16};
   for (int round = 0; round < 20; round++) {
     for (int i = 0; i < 512; i++) m.data[i] = (uint8_t)(below(4) ? below(4) : rnd());
@@ -588,7 +553,7 @@ static void garbage(const comp_types *ts, comp_vt vt, const char *tname) {
     else kumi_error_free(e);
   }
   free(m.data);
-  CHECK(c.live == 0, "leak lifting garbage as %s", tname);
+  CHECKF(test_alloc_clean(&c), "leak lifting garbage as %s", tname);
 }
 
 /* ---- sync canon lift / canon lower calls ------------------------------------------------ */
@@ -640,29 +605,29 @@ static void call_cases(env *E) {
   comp_tid fid;
   char err[200];
   if (!abi_typestr_parse_func(&E->p, fs, strlen(fs), &fid, err, sizeof err)) {
-    CHECK(false, "functype: %s", err);
+    CHECKF(false, "functype: %s", err);
     return;
   }
   const comp_type *ft = comp_ty(&E->ts, fid);
   const char *argtext = "(\"h\\u{e9}llo\", [1, 2, 3], {a: 7, b: 2.5})";
   kumi_cval args[3], want;
   kumi_error *e = wave_parse_args(NULL, &E->ts, ft, argtext, strlen(argtext), args);
-  CHECK(!e, "call args");
+  CHECKF(!e, "call args");
   if (e) {
     kumi_error_free(e);
     return;
   }
   e = wave_parse(NULL, &E->ts, ft->result, "(\"h\\u{e9}llo\", [1, 2, 3])", strlen("(\"h\\u{e9}llo\", [1, 2, 3])"), &want);
-  CHECK(!e, "want");
+  CHECKF(!e, "want");
   for (int mode = 0; mode < 6; mode++) {
     mem m = {calloc(1, 4096), 4096, 16};
     abi_cx cx = make_cx(&m, &E->ts, kb_default_allocator(), mode & 1, (uint8_t)(mode / 2));
     callenv c = {&cx, ft, 0};
     kumi_cval res;
     e = abi_canon_lift_call(&cx, ft, args, &res, guest_echo, guest_post_return, &c);
-    CHECK(!e, "canon lift call: %s", e ? kumi_error_message(e) : "");
+    CHECKF(!e, "canon lift call: %s", e ? kumi_error_message(e) : "");
     if (!e) {
-      CHECK(kumi_cval_equal(&res, &want) && c.post_returns == 1, "canon lift call result (mode %d)", mode);
+      CHECKF(kumi_cval_equal(&res, &want) && c.post_returns == 1, "canon lift call result (mode %d)", mode);
       kumi_cval_free(NULL, &res);
     } else {
       kumi_error_free(e);
@@ -674,13 +639,13 @@ static void call_cases(env *E) {
     uint64_t retptr = 2048;
     kb_vec_push(kb_default_allocator(), &core, cx.mem64 ? kumi_val_i64((int64_t)retptr) : kumi_val_i32((int32_t)retptr));
     if (!e) e = abi_canon_lower_call(&cx, ft, core.items, core.len, &results, host_echo, NULL);
-    CHECK(!e && results.len == 0, "canon lower call: %s", e ? kumi_error_message(e) : "");
+    CHECKF(!e && results.len == 0, "canon lower call: %s", e ? kumi_error_message(e) : "");
     if (e) {
       kumi_error_free(e);
     } else {
       kumi_cval got;
       e = abi_load(&cx, ft->result, retptr, &got);
-      CHECK(!e && kumi_cval_equal(&got, &want), "canon lower call result (mode %d)", mode);
+      CHECKF(!e && kumi_cval_equal(&got, &want), "canon lower call result (mode %d)", mode);
       if (!e) kumi_cval_free(NULL, &got);
       else kumi_error_free(e);
     }
@@ -706,7 +671,7 @@ int main(void) {
                                            "future<list<own<R>>>", "map<string, borrow<R>>"};
     for (int i = 0; i < 5; i++) {
       char err[100];
-      CHECK(abi_typestr_check(&E.ts, ty(&E, ok_types[i]), err, sizeof err), "%s rejected: %s", ok_types[i], err);
+      CHECKF(abi_typestr_check(&E.ts, ty(&E, ok_types[i]), err, sizeof err), "%s rejected: %s", ok_types[i], err);
     }
   }
   {
@@ -722,10 +687,10 @@ int main(void) {
     for (int i = 0; i < 3; i++) {
       abi_vals fv = {0};
       kumi_error *e = abi_lower_flat(&cx, vt, &bad[i], &fv);
-      CHECK(e && kumi_error_kind_of(e) == KUMI_ERR_ARG, "mismatched value %d", i);
+      CHECKF(e && kumi_error_kind_of(e) == KUMI_ERR_ARG, "mismatched value %d", i);
       if (e) kumi_error_free(e);
       e = abi_store(&cx, vt, &bad[i], 8);
-      CHECK(e && kumi_error_kind_of(e) == KUMI_ERR_ARG, "mismatched value %d (store)", i);
+      CHECKF(e && kumi_error_kind_of(e) == KUMI_ERR_ARG, "mismatched value %d (store)", i);
       if (e) kumi_error_free(e);
       kb_vec_free(kb_default_allocator(), &fv);
       kumi_cval_free(NULL, &bad[i]);
@@ -740,7 +705,7 @@ int main(void) {
     comp_vt vt;
     char err[200];
     bool ok = abi_typestr_parse(&E.p, b.items, b.len, &vt, err, sizeof err);
-    CHECK(ok, "generated type %s: %s", b.items, err);
+    CHECKF(ok, "generated type %s: %s", b.items, err);
     if (ok) garbage(&E.ts, vt, b.items);
     for (int k = 0; ok && k < nvalues; k++) {
       kumi_cval v;
@@ -752,6 +717,5 @@ int main(void) {
   }
   abi_typestr_free(&E.p);
   comp_types_free(&E.ts);
-  printf("%d checks, %d failures\n", checks, failures);
-  return failures ? 1 : 0;
+  return test_summary();
 }

@@ -10,51 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (cond) {                                                       \
-      passed++;                                                       \
-    } else {                                                          \
-      failed++;                                                       \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                 \
-  } while (0)
-
-/* ---- an allocator that counts, so a leak anywhere shows ----------------- */
-
-typedef struct counting {
-  size_t live_bytes, live_blocks;
-  size_t size_mismatches; /* frees/reallocs whose old_size was wrong */
-} counting;
-
-/* Each block carries its true size in a 16-byte header. */
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  size_t *h = p ? (size_t *)p - 2 : NULL;
-  if (h) {
-    if (h[0] != old_size) c->size_mismatches++;
-    c->live_bytes -= h[0];
-    c->live_blocks--;
-  }
-  if (new_size == 0) {
-    free(h);
-    return NULL;
-  }
-  size_t *n = realloc(h, new_size + 2 * sizeof(size_t));
-  if (!n) {
-    if (h) { /* the old block is still there */
-      c->live_bytes += h[0];
-      c->live_blocks++;
-    }
-    return NULL;
-  }
-  n[0] = new_size;
-  c->live_bytes += new_size;
-  c->live_blocks++;
-  return n + 2;
-}
+#include "../test.h"
 
 /* main.wat:
    (module $main
@@ -243,22 +199,6 @@ static int32_t expect_i32(kumi_store *s, kumi_instance *inst, const char *name, 
   }
   return r;
 }
-
-static void check_err(kumi_error *e, kumi_error_kind kind, const char *prefix, int line) {
-  bool ok = e && kumi_error_kind_of(e) == kind && strncmp(kumi_error_message(e), prefix, strlen(prefix)) == 0;
-  if (ok) {
-    passed++;
-  } else {
-    failed++;
-    fprintf(stderr, "%s:%d: expected error kind %d \"%s...\", got ", __FILE__, line, (int)kind, prefix);
-    if (e)
-      fprintf(stderr, "kind %d \"%s\"\n", (int)kumi_error_kind_of(e), kumi_error_message(e));
-    else
-      fprintf(stderr, "success\n");
-  }
-  kumi_error_free(e);
-}
-#define CHECK_ERR(e, kind, prefix) check_err((e), (kind), (prefix), __LINE__)
 
 static kumi_module *load(kumi_engine *engine, const uint8_t *bytes, size_t len) {
   kumi_error *e = NULL;
@@ -576,8 +516,8 @@ static void test_host_objects(kumi_engine *engine) {
 }
 
 int main(void) {
-  counting c = {0, 0, 0};
-  kumi_allocator alloc = {counting_realloc, &c};
+  test_alloc c;
+  kumi_allocator alloc = test_alloc_init(&c, -1);
   kumi_config config = {.allocator = &alloc};
   kumi_engine *engine = kumi_engine_new(&config);
   CHECK(engine != NULL);
@@ -589,9 +529,7 @@ int main(void) {
   }
   /* Everything went through the hook, and all of it came back. */
   CHECK(c.live_blocks == 0 && c.live_bytes == 0);
-  if (c.live_blocks) fprintf(stderr, "  leaked %zu blocks, %zu bytes\n", c.live_blocks, c.live_bytes);
   CHECK(c.size_mismatches == 0);
-  if (c.size_mismatches) fprintf(stderr, "  %zu frees with a wrong old_size\n", c.size_mismatches);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  (void)test_alloc_clean(&c); /* says what is wrong */
+  return test_summary();
 }

@@ -5,44 +5,12 @@
  * counting allocator. */
 #include "core/instr.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
+#include "../test.h"
 
 /* A byte string literal and its length (without the terminating NUL). */
 #define BYTES(s) (const uint8_t *)(s), sizeof(s) - 1
 #define H "\x00\x61\x73\x6d\x01\x00\x00\x00"
 
-/* An allocator that counts live bytes and can fail after a budget of
- * allocations. */
-typedef struct counting {
-  size_t live;
-  long budget; /* allocations left before failing; < 0: unlimited */
-} counting;
-
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  if (new_size == 0) {
-    c->live -= old_size;
-    free(p);
-    return NULL;
-  }
-  if (c->budget == 0) return NULL;
-  if (c->budget > 0) c->budget--;
-  void *q = realloc(p, new_size);
-  if (q) c->live = c->live - (p ? old_size : 0) + new_size;
-  return q;
-}
 
 static core_module *decode(const uint8_t *b, size_t n, kumi_error **err) {
   return core_module_decode(kb_default_allocator(), b, n, err);
@@ -720,8 +688,8 @@ static void test_types(void) {
 static void oom_sweep(const uint8_t *bytes, size_t len, bool valid) {
   bool all_clean = true, reached_success = false;
   for (long budget = 0; budget < 10000 && !reached_success; budget++) {
-    counting c = {0, budget};
-    kumi_allocator al = {counting_realloc, &c};
+    test_alloc c;
+    kumi_allocator al = test_alloc_init(&c, budget);
     kumi_error *err = NULL;
     core_module *m = core_module_decode(&al, bytes, len, &err);
     if (m) {
@@ -733,7 +701,7 @@ static void oom_sweep(const uint8_t *bytes, size_t len, bool valid) {
       kumi_error_free(err);
       if (!valid && budget > 200) reached_success = true; /* enough */
     }
-    if (c.live != 0) all_clean = false;
+    if (!test_alloc_clean(&c)) all_clean = false;
   }
   CHECK(all_clean);
   CHECK(reached_success);
@@ -745,20 +713,20 @@ static void test_oom(void) {
   oom_sweep(bad_cases[sizeof bad_cases / sizeof *bad_cases - 1].bytes,
             bad_cases[sizeof bad_cases / sizeof *bad_cases - 1].len, false);
   /* A counting allocator with no limit: decode and free leave nothing. */
-  counting c = {0, -1};
-  kumi_allocator al = {counting_realloc, &c};
+  test_alloc c;
+  kumi_allocator al = test_alloc_init(&c, -1);
   kumi_error *err;
   core_module *m = core_module_decode(&al, BYTES(full_wasm), &err);
   CHECK(m != NULL);
   if (m) check_full(m);
   core_module_free(m);
-  CHECK(c.live == 0);
+  CHECK(test_alloc_clean(&c));
   for (size_t i = 0; i < sizeof bad_cases / sizeof *bad_cases; i++) {
     m = core_module_decode(&al, bad_cases[i].bytes, bad_cases[i].len, &err);
     core_module_free(m);
     kumi_error_free(err);
   }
-  CHECK(c.live == 0);
+  CHECK(test_alloc_clean(&c));
 }
 
 /* Every prefix of a valid module is malformed, or valid when it ends at a
@@ -791,6 +759,5 @@ int main(void) {
   test_types();
   test_oom();
   test_truncations();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return test_summary();
 }

@@ -4,20 +4,12 @@
  * literally), plus checks of the integer -> float rounding against a
  * reference written with integer arithmetic. Prints "N passed, N failed"
  * and exits non-zero on any failure. Needs only the header: no library. */
-#include <stdio.h>
-
 #include "core/numeric.h"
 
-typedef struct counts {
-  int passed, failed;
-} counts;
+#include "../test.h"
 
-static void report(counts *c, bool ok, int line, const char *what, uint64_t got, uint64_t want) {
-  if (ok) {
-    c->passed++;
-    return;
-  }
-  c->failed++;
+static void report(bool ok, int line, const char *what, uint64_t got, uint64_t want) {
+  if (test_count(ok)) return;
   printf("FAIL line %d: %s: got 0x%llx, want 0x%llx\n", line, what, (unsigned long long)got,
          (unsigned long long)want);
 }
@@ -25,14 +17,14 @@ static void report(counts *c, bool ok, int line, const char *what, uint64_t got,
 /* A trapping operation must return want_t, and on a trap leave its result
  * untouched (the macros preset it to SENTINEL). */
 #define SENTINEL UINT64_C(0x5a5a5a5a5a5a5a5a)
-static void expect(counts *c, int line, const char *what, kumi_trap_code t, uint64_t got,
-                   kumi_trap_code want_t, uint64_t want) {
+static void expect(int line, const char *what, kumi_trap_code t, uint64_t got, kumi_trap_code want_t,
+                   uint64_t want) {
   if (t != want_t) {
-    c->failed++;
+    test_count(false);
     printf("FAIL line %d: %s: trap %d, want trap %d\n", line, what, (int)t, (int)want_t);
     return;
   }
-  report(c, got == want, line, what, got, want);
+  report(got == want, line, what, got, want);
 }
 
 #define NONE KUMI_TRAP_NONE
@@ -40,19 +32,19 @@ static void expect(counts *c, int line, const char *what, kumi_trap_code t, uint
 #define OVF KUMI_TRAP_INT_OVERFLOW
 #define INV KUMI_TRAP_INVALID_CONVERSION
 
-#define EQ(got, want) report(c, (uint64_t)(got) == (uint64_t)(want), __LINE__, #got, (got), (want))
+#define EQ(got, want) report((uint64_t)(got) == (uint64_t)(want), __LINE__, #got, (got), (want))
 /* call writes through &r32 / &r64. */
 #define TRY32(call, want_t, want)                                         \
   do {                                                                    \
     uint32_t r32 = (uint32_t)SENTINEL;                                    \
     kumi_trap_code t_ = call;                                             \
-    expect(c, __LINE__, #call, t_, r32, want_t, (uint32_t)(want));        \
+    expect(__LINE__, #call, t_, r32, want_t, (uint32_t)(want));        \
   } while (0)
 #define TRY64(call, want_t, want)                                         \
   do {                                                                    \
     uint64_t r64 = SENTINEL;                                              \
     kumi_trap_code t_ = call;                                             \
-    expect(c, __LINE__, #call, t_, r64, want_t, (uint64_t)(want));        \
+    expect(__LINE__, #call, t_, r64, want_t, (uint64_t)(want));        \
   } while (0)
 #define TRAP32(call, want_t) TRY32(call, want_t, (uint32_t)SENTINEL)
 #define TRAP64(call, want_t) TRY64(call, want_t, SENTINEL)
@@ -65,10 +57,10 @@ static bool canon64(uint64_t a) { return (a & ~CORE_NUM_F64_SIGN) == UINT64_C(0x
 static bool arith64(uint64_t a) {
   return (a & UINT64_C(0x7ff8000000000000)) == UINT64_C(0x7ff8000000000000);
 }
-#define CANON32(e) report(c, canon32(e), __LINE__, #e " canonical", (e), 0x7fc00000u)
-#define ARITH32(e) report(c, arith32(e), __LINE__, #e " arithmetic", (e), 0x7fc00000u)
-#define CANON64(e) report(c, canon64(e), __LINE__, #e " canonical", (e), UINT64_C(0x7ff8000000000000))
-#define ARITH64(e) report(c, arith64(e), __LINE__, #e " arithmetic", (e), UINT64_C(0x7ff8000000000000))
+#define CANON32(e) report(canon32(e), __LINE__, #e " canonical", (e), 0x7fc00000u)
+#define ARITH32(e) report(arith32(e), __LINE__, #e " arithmetic", (e), 0x7fc00000u)
+#define CANON64(e) report(canon64(e), __LINE__, #e " canonical", (e), UINT64_C(0x7ff8000000000000))
+#define ARITH64(e) report(arith64(e), __LINE__, #e " arithmetic", (e), UINT64_C(0x7ff8000000000000))
 
 /* Shorthands: signed values and host floats to bit patterns. */
 static uint32_t s32(int32_t v) { return (uint32_t)v; }
@@ -94,7 +86,7 @@ static uint64_t f64(double d) { return core_num_f64_bits(d); }
 #define NZERO32 0x80000000u
 #define NZERO64 UINT64_C(0x8000000000000000)
 
-static void test_int_div(counts *c) {
+static void test_int_div(void) {
   /* i32.wast 64-137 */
   TRAP32(core_num_i32_div_s(1, 0, &r32), DIV0);
   TRAP32(core_num_i32_div_s(0, 0, &r32), DIV0);
@@ -165,7 +157,7 @@ static void test_int_div(counts *c) {
   TRY64(core_num_i64_rem_s(s64(-11), 2, &r64), NONE, s64(-1));
 }
 
-static void test_int_bits(counts *c) {
+static void test_int_bits(void) {
   /* i32.wast 150-284 */
   EQ(core_num_i32_shl(1, 31), 0x80000000u);
   EQ(core_num_i32_shl(1, 32), 1);
@@ -256,7 +248,7 @@ static void test_int_bits(counts *c) {
   EQ(core_num_i64_extend_i32_s(s32(-10000)), s64(-10000));
 }
 
-static void test_float_arith(counts *c) {
+static void test_float_arith(void) {
   /* NaN results: quiet bit set; canonical in, canonical out. */
   CANON32(core_num_f32_add(NAN32, f32(1.0f)));
   CANON32(core_num_f32_add(NNAN32, f32(1.0f)));
@@ -317,7 +309,7 @@ static void test_float_arith(counts *c) {
      0);
 }
 
-static void test_float_minmax(counts *c) {
+static void test_float_minmax(void) {
   /* -0 < +0 */
   EQ(core_num_f32_min(0, NZERO32), NZERO32);
   EQ(core_num_f32_min(NZERO32, 0), NZERO32);
@@ -349,7 +341,7 @@ static void test_float_minmax(counts *c) {
   ARITH64(core_num_f64_max(QNAN64, NAN64));
 }
 
-static void test_float_round(counts *c) {
+static void test_float_round(void) {
   /* zeros keep their sign (f32.wast, f64.wast) */
   EQ(core_num_f32_ceil(f32(-0.5f)), NZERO32);
   EQ(core_num_f32_ceil(f32(-0x1p-149f)), NZERO32);
@@ -399,7 +391,7 @@ static void test_float_round(counts *c) {
   ARITH64(core_num_f64_nearest(SNAN64));
 }
 
-static void test_float_bitwise(counts *c) {
+static void test_float_bitwise(void) {
   /* float_misc.wast 634-651 and f32_bitwise.wast: payloads untouched */
   EQ(core_num_f32_abs(0xfff0f1e2u), 0x7ff0f1e2u);
   EQ(core_num_f32_abs(NSNAN32), SNAN32);
@@ -420,7 +412,7 @@ static void test_float_bitwise(counts *c) {
      UINT64_C(0xfff0000000000001));
 }
 
-static void test_float_cmp(counts *c) {
+static void test_float_cmp(void) {
   EQ(core_num_f32_eq(0, NZERO32), 1);
   EQ(core_num_f32_ne(0, NZERO32), 0);
   EQ(core_num_f32_lt(NZERO32, 0), 0);
@@ -446,7 +438,7 @@ static void test_float_cmp(counts *c) {
   EQ(core_num_f64_gt(f64(-1.0), NINF64), 1);
 }
 
-static void test_trunc(counts *c) {
+static void test_trunc(void) {
   /* conversions.wast 58-254; each bound from both sides */
   TRY32(core_num_i32_trunc_f32_s(NZERO32, &r32), NONE, 0);
   TRY32(core_num_i32_trunc_f32_s(f32(-1.5f), &r32), NONE, s32(-1));
@@ -548,7 +540,7 @@ static void test_trunc(counts *c) {
   EQ(core_num_i64_trunc_sat_f64_u(NSNAN64), 0);
 }
 
-static void test_convert(counts *c) {
+static void test_convert(void) {
   /* conversions.wast 256-541: the double-rounding traps */
   EQ(core_num_f32_convert_i32_s(1234567890), f32(0x1.26580cp+30f));
   EQ(core_num_f32_convert_i32_s(16777217), f32(16777216.0f));
@@ -590,7 +582,7 @@ static void test_convert(counts *c) {
   EQ(core_num_f64_convert_i64_u(9007199254740993), f64(9007199254740992.0));
 }
 
-static void test_demote_promote(counts *c) {
+static void test_demote_promote(void) {
   /* conversions.wast 544-618 */
   EQ(core_num_f64_promote_f32(f32(-0x1p-149f)), f64(-0x1p-149));
   EQ(core_num_f64_promote_f32(f32(0x1.fffffep+127f)), f64(0x1.fffffep+127));
@@ -671,7 +663,7 @@ static uint64_t tricky(uint64_t *s) {
   return x | UINT64_C(1) << (len - 1);
 }
 
-static void test_convert_reference(counts *c) {
+static void test_convert_reference(void) {
   uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
   int bad = 0, n = 200000;
   for (int i = 0; i < n; i++) {
@@ -690,12 +682,12 @@ static void test_convert_reference(counts *c) {
               core_num_f64_convert_i32_s(x32) == ref_f64_u64(mag32, (int32_t)x32 < 0);
     if (!ok && bad++ < 5) printf("FAIL convert reference: input 0x%llx\n", (unsigned long long)x);
   }
-  report(c, bad == 0, __LINE__, "int->float conversions vs reference (failures)", (uint64_t)bad, 0);
+  report(bad == 0, __LINE__, "int->float conversions vs reference (failures)", (uint64_t)bad, 0);
 }
 
 /* trunc must agree with its saturating twin wherever it does not trap, and
  * trap exactly where the twin clamps (checked on random bit patterns). */
-static void test_trunc_consistency(counts *c) {
+static void test_trunc_consistency(void) {
   uint64_t seed = UINT64_C(0x243f6a8885a308d3);
   int bad = 0;
   for (int i = 0; i < 200000; i++) {
@@ -723,23 +715,21 @@ static void test_trunc_consistency(counts *c) {
         core_num_i64_trunc_sat_f64_u(d) != (dd < 0 ? 0 : UINT64_MAX))
       bad++;
   }
-  report(c, bad == 0, __LINE__, "trunc vs trunc_sat (failures)", (uint64_t)bad, 0);
+  report(bad == 0, __LINE__, "trunc vs trunc_sat (failures)", (uint64_t)bad, 0);
 }
 
 int main(void) {
-  counts c = {0, 0};
-  test_int_div(&c);
-  test_int_bits(&c);
-  test_float_arith(&c);
-  test_float_minmax(&c);
-  test_float_round(&c);
-  test_float_bitwise(&c);
-  test_float_cmp(&c);
-  test_trunc(&c);
-  test_convert(&c);
-  test_demote_promote(&c);
-  test_convert_reference(&c);
-  test_trunc_consistency(&c);
-  printf("%d passed, %d failed\n", c.passed, c.failed);
-  return c.failed != 0;
+  test_int_div();
+  test_int_bits();
+  test_float_arith();
+  test_float_minmax();
+  test_float_round();
+  test_float_bitwise();
+  test_float_cmp();
+  test_trunc();
+  test_convert();
+  test_demote_promote();
+  test_convert_reference();
+  test_trunc_consistency();
+  return test_summary();
 }

@@ -4,40 +4,7 @@
  * offsets; out-of-memory behaviour and leaks under a counting allocator. */
 #include "core/module.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
-static int passed, failed;
-#define CHECK(cond)                                                             \
-  do {                                                                          \
-    if (cond) {                                                                 \
-      passed++;                                                                 \
-    } else {                                                                    \
-      failed++;                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-    }                                                                           \
-  } while (0)
-
-/* An allocator that counts live bytes and can fail after a budget of
- * allocations, to check that validation neither leaks nor crashes. */
-typedef struct counting {
-  size_t live;   /* bytes currently allocated */
-  long budget;   /* allocations left before failing; < 0: unlimited */
-} counting;
-
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  if (new_size == 0) {
-    c->live -= old_size;
-    free(p);
-    return NULL;
-  }
-  if (c->budget == 0) return NULL;
-  if (c->budget > 0) c->budget--;
-  void *q = realloc(p, new_size);
-  if (q) c->live = c->live - (p ? old_size : 0) + new_size;
-  return q;
-}
+#include "../test.h"
 
 enum { EXPECT_OK, EXPECT_INVALID, EXPECT_MALFORMED };
 
@@ -881,11 +848,11 @@ static bool run_case(const kumi_allocator *a, const vcase *t, kumi_features feat
 }
 
 static void test_feature_cases(void) {
-  counting c = {0, -1};
-  kumi_allocator a = {counting_realloc, &c};
+  test_alloc c;
+  kumi_allocator a = test_alloc_init(&c, -1);
   for (size_t i = 0; i < sizeof feature_cases / sizeof feature_cases[0]; i++)
     CHECK(run_case(&a, &feature_cases[i].c, feature_cases[i].features));
-  CHECK(c.live == 0);
+  CHECK(test_alloc_clean(&c));
 }
 
 /* Validation records the proposals a module relies on (module.h, uses). */
@@ -921,10 +888,10 @@ static void test_uses(void) {
 }
 
 static void test_cases(void) {
-  counting c = {0, -1};
-  kumi_allocator a = {counting_realloc, &c};
+  test_alloc c;
+  kumi_allocator a = test_alloc_init(&c, -1);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) CHECK(run_case(&a, &cases[i], WASM2));
-  CHECK(c.live == 0);
+  CHECK(test_alloc_clean(&c));
 }
 
 /* The error names the offending instruction's byte offset. */
@@ -960,8 +927,8 @@ static void oom_case(const vcase *t, kumi_features features) {
   }
   bool done = false;
   for (long budget = 0; budget < 64 && !done; budget++) {
-    counting c = {0, budget};
-    kumi_allocator a = {counting_realloc, &c};
+    test_alloc c;
+    kumi_allocator a = test_alloc_init(&c, budget);
     m->alloc = &a;
     kumi_error *e = core_module_validate(m);
     m->alloc = kb_default_allocator();
@@ -971,7 +938,7 @@ static void oom_case(const vcase *t, kumi_features features) {
     } else {
       done = true;
     }
-    CHECK(c.live == 0);
+    CHECK(test_alloc_clean(&c));
   }
   CHECK(done);
   core_module_free(m);
@@ -1009,6 +976,5 @@ int main(void) {
   test_offsets();
   test_oom();
   test_twice();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return test_summary();
 }

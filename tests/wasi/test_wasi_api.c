@@ -8,47 +8,7 @@
 #include "kumi.h"
 #include "kumi_wasi.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
-
-typedef struct counting {
-  size_t live_blocks, size_mismatches;
-} counting;
-
-/* Each block carries its true size in a 16-byte header. */
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  size_t *h = p ? (size_t *)p - 2 : NULL;
-  if (h) {
-    if (h[0] != old_size) c->size_mismatches++;
-    c->live_blocks--;
-  }
-  if (new_size == 0) {
-    free(h);
-    return NULL;
-  }
-  size_t *n = realloc(h, new_size + 2 * sizeof(size_t));
-  if (!n) {
-    if (h) c->live_blocks++;
-    return NULL;
-  }
-  n[0] = new_size;
-  c->live_blocks++;
-  return n + 2;
-}
+#include "../test.h"
 
 /* No exported memory:
  * (module
@@ -174,18 +134,11 @@ static void test_no_memory(const kumi_allocator *a, kumi_engine *engine) {
 
 static void test_config_errors(const kumi_allocator *a) {
   kumi_wasi_config *c = kumi_wasi_config_new(a);
-  kumi_error *e = kumi_wasi_config_env(c, "A=B", "x");
-  CHECK(e && kumi_error_kind_of(e) == KUMI_ERR_ARG);
-  kumi_error_free(e);
-  e = kumi_wasi_config_env(c, "", "x");
-  CHECK(e && kumi_error_kind_of(e) == KUMI_ERR_ARG);
-  kumi_error_free(e);
-  e = kumi_wasi_config_stdio_capture(c, KUMI_WASI_STDIN, 0);
-  CHECK(e && kumi_error_kind_of(e) == KUMI_ERR_ARG);
-  kumi_error_free(e);
-  e = kumi_wasi_config_preopen_dir(c, "/tmp", "/t", 0x80);
-  CHECK(e && kumi_error_kind_of(e) == KUMI_ERR_ARG);
-  kumi_error_free(e);
+  CHECK_ERR(kumi_wasi_config_env(c, "A=B", "x"), KUMI_ERR_ARG, "");
+  CHECK_ERR(kumi_wasi_config_env(c, "", "x"), KUMI_ERR_ARG, "");
+  CHECK_ERR(kumi_wasi_config_stdio_capture(c, KUMI_WASI_STDIN, 0), KUMI_ERR_ARG, "");
+  CHECK_ERR(kumi_wasi_config_preopen_dir(c, "/tmp", "/t", 0x80), KUMI_ERR_ARG, "");
+  kumi_error *e = NULL;
   CHECK(kumi_wasi_config_env(c, "K", "1") == NULL && kumi_wasi_config_env(c, "K", "2") == NULL);
   CHECK(kumi_wasi_config_inherit_env(c) == NULL);
   CHECK(kumi_wasi_config_preopen_dir(c, "/nonexistent/kumi-wasi-test", NULL, 0) == NULL);
@@ -208,8 +161,8 @@ static void test_config_errors(const kumi_allocator *a) {
 }
 
 int main(void) {
-  counting cnt = {0, 0};
-  kumi_allocator a = {counting_realloc, &cnt};
+  test_alloc cnt;
+  kumi_allocator a = test_alloc_init(&cnt, -1);
   kumi_config ec;
   memset(&ec, 0, sizeof ec);
   ec.allocator = &a;
@@ -218,10 +171,8 @@ int main(void) {
   test_no_memory(&a, engine);
   test_config_errors(&a);
   kumi_engine_free(engine);
-  CHECK(cnt.live_blocks == 0);
+  CHECK(cnt.live_blocks == 0 && cnt.live_bytes == 0);
   CHECK(cnt.size_mismatches == 0);
-  if (cnt.live_blocks || cnt.size_mismatches)
-    fprintf(stderr, "live blocks %zu, size mismatches %zu\n", cnt.live_blocks, cnt.size_mismatches);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  (void)test_alloc_clean(&cnt); /* says what is wrong */
+  return test_summary();
 }

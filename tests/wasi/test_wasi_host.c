@@ -16,17 +16,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-static int passed, failed;
-
-static void check(bool ok, const char *what, const char *why) {
-  if (ok) {
-    passed++;
-    printf("ok   %s\n", what);
-  } else {
-    failed++;
-    printf("FAIL %s: %s\n", what, why);
-  }
-}
+#include "../test.h"
 
 /* ---- race ---------------------------------------------------------------------- */
 
@@ -56,7 +46,7 @@ static void race(const char *wasm, bool walk) {
   char base[PATH_MAX], p[PATH_MAX], what[96];
   h_fmt(what, sizeof what, "race: no swap/secret attempt reaches outside%s", walk ? " (openat walk)" : "");
   if (!h_mkdtemp(base, sizeof base, "race")) {
-    check(false, what, "no scratch directory");
+    test_result(false, what, "no scratch directory");
     return;
   }
   swapper s;
@@ -73,7 +63,7 @@ static void race(const char *wasm, bool walk) {
   h_fmt(p, sizeof p, "%s/other", s.dir);
   ok = ok && symlink("../outside", p) == 0;
   if (!ok) {
-    check(false, what, "cannot lay out the scratch directory");
+    test_result(false, what, "cannot lay out the scratch directory");
     h_rm_rf(base);
     return;
   }
@@ -97,12 +87,12 @@ static void race(const char *wasm, bool walk) {
   if (!s.exchange_ok && s.swaps == 0) {
     printf("skip %s: renameat2(RENAME_EXCHANGE) is not available here\n", what);
   } else {
-    check(r.exit_code == 0 && r.out.s && strstr(r.out.s, "leaks: 0\n") && strstr(r.out.s, "ALL OK"), what, why);
+    test_result(r.exit_code == 0 && r.out.s && strstr(r.out.s, "leaks: 0\n") && strstr(r.out.s, "ALL OK"), what, why);
     printf("     %ld swaps during the run; guest: %s", s.swaps, r.errout.s ? r.errout.s : "\n");
   }
   h_fmt(p, sizeof p, "%s/outside/secret", base);
   hbuf sec = {0};
-  check(h_read_file(p, &sec) && !strcmp(sec.s, "SECRET\n"), "race: the outside file is untouched", "changed");
+  test_result(h_read_file(p, &sec) && !strcmp(sec.s, "SECRET\n"), "race: the outside file is untouched", "changed");
   hbuf_free(&sec);
   h_run_free(&r);
   h_rm_rf(base);
@@ -148,7 +138,7 @@ static void sock(const char *wasm) {
   socklen_t al = sizeof a;
   if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 4) != 0 ||
       getsockname(ls, (struct sockaddr *)&a, &al) != 0) {
-    check(false, "sock: ping/pong over a preopened listener", "cannot listen on 127.0.0.1");
+    test_result(false, "sock: ping/pong over a preopened listener", "cannot listen on 127.0.0.1");
     if (ls >= 0) close(ls);
     return;
   }
@@ -169,7 +159,7 @@ static void sock(const char *wasm) {
   char why[1024];
   h_fmt(why, sizeof why, "exit %d, error '%s', client got [%s], stdout:\n%s", r.exit_code, r.err, c.got,
         r.out.s ? r.out.s : "");
-  check(r.exit_code == 0 && c.ok && !strcmp(c.got, "pong") && r.out.s && strstr(r.out.s, "received [ping]") &&
+  test_result(r.exit_code == 0 && c.ok && !strcmp(c.got, "pong") && r.out.s && strstr(r.out.s, "received [ping]") &&
             strstr(r.out.s, "ALL OK"),
         "sock: ping/pong over a preopened listener", why);
   h_run_free(&r);
@@ -204,6 +194,5 @@ int main(void) {
   race(wasm[0], true);
   sock(wasm[1]);
   h_rm_rf(bin);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return test_summary();
 }

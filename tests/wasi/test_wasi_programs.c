@@ -18,6 +18,8 @@
  * "N passed, N failed". */
 #include "wasi_harness.h"
 
+#include "../test.h"
+
 #include <time.h>
 
 typedef enum { LAYOUT_NONE, LAYOUT_EMPTY, LAYOUT_SANDBOX } layout;
@@ -56,17 +58,6 @@ static const prog_case cases[] = {
     {"sandbox", "sandbox", {NULL}, {NULL}, NULL, LAYOUT_SANDBOX, 0, NULL, NULL, NULL},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
-
-static int passed, failed;
-
-static void pass(const char *what) {
-  passed++;
-  printf("ok   %s\n", what);
-}
-static void fail(const char *what, const char *why) {
-  failed++;
-  printf("FAIL %s: %s\n", what, why);
-}
 
 /* ---- scratch layouts -------------------------------------------------------- */
 
@@ -142,8 +133,7 @@ static void check_untouched(const char *who, const char *base, bool report_only)
   char why[512];
   h_fmt(why, sizeof why, "top [%s], outside [%s], ro [%s]", top.s, out.s, ro.s);
   if (report_only) printf("     %s: %s (%s)\n", what, ok ? "yes" : "NO", why);
-  else if (ok) pass(what);
-  else fail(what, why);
+  else test_result(ok, what, why);
   hbuf_free(&top);
   hbuf_free(&out);
   hbuf_free(&ro);
@@ -282,7 +272,7 @@ static void run_case(const prog_case *c, const char *here, const char *bin, cons
     size_t npre = 0;
     if (c->lay != LAYOUT_NONE) {
       if (!h_mkdtemp(base, sizeof base, c->name) || !make_layout(base, c->lay)) {
-        fail(what, "cannot make the scratch directories");
+        test_result(false, what, "cannot make the scratch directories");
         return;
       }
       h_fmt(dirspec[0], sizeof dirspec[0], "%s/sandbox", base);
@@ -332,8 +322,7 @@ static void run_case(const prog_case *c, const char *here, const char *bin, cons
       ok = false;
     }
     hbuf_free(&want);
-    if (ok) pass(what);
-    else fail(what, why);
+    test_result(ok, what, why);
     if (c->lay == LAYOUT_SANDBOX) check_untouched(what, base, false);
     if (base[0]) h_rm_rf(base);
     base[0] = 0;
@@ -345,7 +334,7 @@ static void run_case(const prog_case *c, const char *here, const char *bin, cons
       char here_js[PATH_MAX], stdin_file[PATH_MAX] = "";
       h_fmt(here_js, sizeof here_js, "%s/node_wasi.cjs", here);
       if (c->lay != LAYOUT_NONE && (!h_mkdtemp(base, sizeof base, c->name) || !make_layout(base, c->lay))) {
-        fail(what, "cannot make the scratch directories for node");
+        test_result(false, what, "cannot make the scratch directories for node");
         h_run_free(&r);
         return;
       }
@@ -453,8 +442,7 @@ int main(int argc, char **argv) {
     built[i] = h_compile(src, out, inc, &clog);
     char what[64];
     h_fmt(what, sizeof what, "compile %s.c", progs[i]);
-    if (built[i] && clog.len == 0) pass(what);
-    else fail(what, clog.s ? clog.s : "(no output)");
+    test_result(built[i] && clog.len == 0, what, clog.s ? clog.s : "(no output)");
     hbuf_free(&clog);
   }
   for (size_t i = 0; i < NCASES; i++) {
@@ -471,9 +459,8 @@ int main(int argc, char **argv) {
    * when asked (KUMI_WASI_NODE_STRICT=1); they are always printed. */
   const char *strict = getenv("KUMI_WASI_NODE_STRICT");
   if (node_unexpected && strict && *strict == '1') {
-    failed++;
+    test_count(false);
     printf("FAIL node comparison: %d unexpected differences\n", node_unexpected);
   }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return test_summary();
 }
