@@ -1,13 +1,22 @@
-/* kumi wit: read a WIT package (a .wit file, or a directory with an optional
- * deps/ folder) and print it as canonical WIT.
+/* kumi wit: read a WIT package (a .wit file, a directory with an optional
+ * deps/ folder, an encoded WIT package, or any component) and print it as
+ * canonical WIT, or write its binary form.
  *
- *   kumi wit [--deps DIR]... [--features F,G] [--all-features] [--with-deps] [-o FILE] PATH
+ *   kumi wit [--deps DIR]... [--features F,G] [--all-features] [--with-deps]
+ *            [--wasm | --world-metadata WORLD] [-o FILE] PATH
  *
  * --deps names a folder laid out like deps/ (each entry a package); the
  * WASI proposal folders have no deps/ of their own, so their parent serves:
- *   kumi wit --deps spec/wasi/0.2.12 spec/wasi/0.2.12/cli */
+ *   kumi wit --deps spec/wasi/0.2.12 spec/wasi/0.2.12/cli
+ * A PATH starting with "\0asm" is binary: a component prints its imports and
+ * exports as world root:component/root; an encoded package prints that
+ * package; a core module prints the world of its component-type section.
+ * --wasm writes the package encoded as `wasm-tools component wit --wasm`
+ * does; --world-metadata writes a world as the payload of a
+ * `component-type` custom section (what `jco embed` puts in a module). */
 #include "cli.h"
 #include "wit/wit.h"
+#include "wit/wit_bin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +24,13 @@
 
 static int usage(FILE *f) {
   fprintf(f,
-          "usage: kumi wit [--deps DIR]... [--features F,G] [--all-features] [--with-deps] [-o FILE] PATH\n"
-          "  Prints the WIT package at PATH (a .wit file or a directory of .wit files with an\n"
-          "  optional deps/ folder) in canonical form.\n"
+          "usage: kumi wit [--deps DIR]... [--features F,G] [--all-features] [--with-deps] [--wasm] [-o FILE] PATH\n"
+          "  Prints the WIT package at PATH (a .wit file, a directory of .wit files with an\n"
+          "  optional deps/ folder, an encoded WIT package, or a component, whose imports\n"
+          "  and exports are printed as a world) in canonical form.\n"
+          "  --wasm           write the package in its binary form (a component of\n"
+          "                   component types, as `wasm-tools component wit --wasm`)\n"
+          "  --world-metadata W  write world W as a `component-type` custom section payload\n"
           "  --deps DIR       a folder of dependency packages (each entry a .wit file or a\n"
           "                   directory); may be repeated\n"
           "  --features F,G   keep items gated by @unstable(feature = F) or G\n"
@@ -27,9 +40,20 @@ static int usage(FILE *f) {
   return f == stderr ? 2 : 0;
 }
 
+/* A binary (component or core module) rather than WIT text. */
+static bool is_binary(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  unsigned char m[4];
+  bool bin = fread(m, 1, 4, f) == 4 && !memcmp(m, "\0asm", 4);
+  fclose(f);
+  return bin;
+}
+
 int cli_wit(int argc, char **argv) {
   const char *path = NULL, *outpath = NULL;
-  bool with_deps = false;
+  bool with_deps = false, wasm = false;
+  const char *world_meta = NULL;
   const char **deps = calloc((size_t)argc + 1, sizeof *deps);
   size_t ndeps = 0;
   int status = 1;
@@ -49,6 +73,10 @@ int cli_wit(int argc, char **argv) {
       deps[ndeps++] = argv[++i];
     } else if (!strncmp(a, "--deps=", 7)) {
       deps[ndeps++] = a + 7;
+    } else if (!strcmp(a, "--wasm")) {
+      wasm = true;
+    } else if (!strcmp(a, "--world-metadata") && i + 1 < argc) {
+      world_meta = argv[++i];
     } else if (!strcmp(a, "--with-deps")) {
       with_deps = true;
     } else if (!strcmp(a, "--all-features")) {
@@ -85,16 +113,40 @@ int cli_wit(int argc, char **argv) {
     status = usage(stderr);
     goto done;
   }
-  wit_load_opts opts;
-  memset(&opts, 0, sizeof opts);
-  opts.path = path;
-  opts.deps = deps;
-  opts.ndeps = ndeps;
   uint32_t pkg;
-  kumi_error *e = wit_resolve_load(r, &opts, &pkg);
+  kumi_error *e = NULL;
+  uint8_t *bin = NULL;
+  size_t bin_len = 0;
+  if (is_binary(path)) {
+    e = kb_read_file(kb_default_allocator(), path, &bin, &bin_len);
+    if (!e) e = wit_decode(r, bin, bin_len, &pkg);
+    kb_free(kb_default_allocator(), bin, bin_len);
+  } else {
+    wit_load_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.path = path;
+    opts.deps = deps;
+    opts.ndeps = ndeps;
+    e = wit_resolve_load(r, &opts, &pkg);
+  }
   char *text = NULL;
   size_t len = 0;
-  if (!e) {
+  uint8_t *enc = NULL;
+  if (!e && world_meta) {
+    const wit_package *p = wit_get_package(r, pkg);
+    uint32_t w = WIT_NONE;
+    for (uint32_t i = 0; i < p->nworlds; i++)
+      if (!strcmp(wit_get_world(r, p->worlds[i])->name, world_meta)) w = p->worlds[i];
+    if (w == WIT_NONE) {
+      fprintf(stderr, "error: no world `%s` in the package\n", world_meta);
+      goto done;
+    }
+    e = wit_encode_world_metadata(r, w, &enc, &len);
+    text = (char *)enc;
+  } else if (!e && wasm) {
+    e = wit_encode_package(r, pkg, &enc, &len);
+    text = (char *)enc;
+  } else if (!e) {
     /* Packages are numbered in resolution order, dependencies first. */
     size_t n = 0, total = wit_package_count(r);
     uint32_t *nested = calloc(total + 1, sizeof *nested);
@@ -124,7 +176,8 @@ int cli_wit(int argc, char **argv) {
     if (!ok) fprintf(stderr, "error: cannot write %s\n", outpath ? outpath : "standard output");
     else status = 0;
   }
-  kb_free(kb_default_allocator(), text, len + 1);
+  if (enc) kb_free(kb_default_allocator(), enc, len);
+  else kb_free(kb_default_allocator(), text, len + 1);
 done:
   free(deps);
   wit_resolve_free(r);
