@@ -8,6 +8,7 @@ int cli_run(int argc, char **argv);      /* run.c */
 int cli_validate(int argc, char **argv); /* validate.c */
 int cli_wast(int argc, char **argv);     /* wast.c */
 int cli_parse(int argc, char **argv);    /* parse.c: .wat -> .wasm */
+int cli_print(int argc, char **argv);    /* print.c: .wasm -> .wat */
 int cli_wit(int argc, char **argv);      /* wit.c */
 
 /* Value text shared by run and wast: parse an argument of type t from s

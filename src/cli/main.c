@@ -18,10 +18,12 @@ static const char usage[] =
     "                    `_start`, or the export NAME with ARGS (results one\n"
     "                    per line); see `kumi run --help`\n"
     "  validate FILE...  decode and validate core modules and components\n"
-    "  wast FILE...      run WebAssembly spec test scripts given as wast2json\n"
-    "                    manifests (.json)\n"
+    "  wast FILE...      run WebAssembly spec test scripts: .wast (core) or\n"
+    "                    wast2json manifests (.json, core and component)\n"
     "  parse FILE.wat [-o FILE.wasm]\n"
     "                    encode a module in the text format as a binary\n"
+    "  print FILE.wasm [-o FILE.wat]\n"
+    "                    print a core module in the text format\n"
     "  wit [--deps DIR] PATH\n"
     "                    parse and resolve a WIT package (file or folder) and\n"
     "                    print it as canonical WIT\n"
@@ -44,6 +46,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "wast") == 0) return cli_wast(argc - 1, argv + 1);
   if (strcmp(cmd, "parse") == 0) return cli_parse(argc - 1, argv + 1);
   if (strcmp(cmd, "wit") == 0) return cli_wit(argc - 1, argv + 1);
+  if (strcmp(cmd, "print") == 0) return cli_print(argc - 1, argv + 1);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     if (argc > 2) {
       char help[] = "--help";

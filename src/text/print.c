@@ -1,0 +1,444 @@
+/* The core module printer (see print.h). Every instruction goes through
+ * core_read_instr and is named by core_opinfos, so the printer knows no
+ * instruction of its own. Immediates are written in the forms the parser
+ * (wat_instr.c) reads back to the same bytes: memory and table indices
+ * only when not 0, align only when not natural, floats as exact hex
+ * floats or nan:0x payloads, blocks with an explicit (type N) when the
+ * binary used a type index. */
+#include "print.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/instr.h"
+#include "lex.h"
+
+typedef struct printer {
+  const kumi_allocator *a;
+  const core_module *m;
+  text_buf out;
+  unsigned indent;
+} printer;
+
+static void put(printer *p, const char *s) { tb_bytes(&p->out, s, strlen(s)); }
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void putf(printer *p, const char *fmt, ...) {
+  char buf[128];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n > 0) tb_bytes(&p->out, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* Indentation stops growing at MAX_INDENT levels, so deeply nested code
+ * prints in space linear in its size. */
+enum { MAX_INDENT = 32 };
+static void newline(printer *p) {
+  tb_byte(&p->out, '\n');
+  for (unsigned k = 0; k < p->indent && k < MAX_INDENT; k++) put(p, "  ");
+}
+
+/* A string literal: printable ASCII as is, everything else as \hh. */
+static void string(printer *p, const uint8_t *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  tb_byte(&p->out, '"');
+  for (size_t k = 0; k < n; k++) {
+    uint8_t c = s[k];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      tb_byte(&p->out, c);
+    } else {
+      char e[3] = {'\\', hex[c >> 4], hex[c & 15]};
+      tb_bytes(&p->out, e, 3);
+    }
+  }
+  tb_byte(&p->out, '"');
+}
+
+static void valtype(printer *p, core_valtype t) { put(p, core_valtype_name(t)); }
+
+/* Floats, exactly: hex floats for finite values, nan:0x<payload>. */
+static void f32(printer *p, uint32_t bits) {
+  uint32_t exp = (bits >> 23) & 0xff, mant = bits & 0x7fffff;
+  if (bits >> 31) put(p, "-");
+  if (exp == 0xff) {
+    if (mant) putf(p, "nan:0x%" PRIx32, mant);
+    else put(p, "inf");
+  } else if (exp == 0) {
+    putf(p, "0x0.%06" PRIx32 "p-126", mant << 1);
+  } else {
+    putf(p, "0x1.%06" PRIx32 "p%+d", mant << 1, (int)exp - 127);
+  }
+}
+
+static void f64(printer *p, uint64_t bits) {
+  uint32_t exp = (uint32_t)(bits >> 52) & 0x7ff;
+  uint64_t mant = bits & 0xfffffffffffffull;
+  if (bits >> 63) put(p, "-");
+  if (exp == 0x7ff) {
+    if (mant) putf(p, "nan:0x%" PRIx64, mant);
+    else put(p, "inf");
+  } else if (exp == 0) {
+    putf(p, "0x0.%013" PRIx64 "p-1022", mant);
+  } else {
+    putf(p, "0x1.%013" PRIx64 "p%+d", mant, (int)exp - 1023);
+  }
+}
+
+static void memarg(printer *p, const core_instr *in) {
+  if (in->imm.memarg.memory) putf(p, " %" PRIu32, in->imm.memarg.memory);
+  if (in->imm.memarg.offset) putf(p, " offset=%" PRIu64, in->imm.memarg.offset);
+  if (in->imm.memarg.align != core_opinfos[in->op].align) {
+    if (in->imm.memarg.align < 64) putf(p, " align=%" PRIu64, (uint64_t)1 << in->imm.memarg.align);
+  }
+}
+
+/* The immediates of in (after its name). */
+static void immediates(printer *p, const uint8_t *bytes, const core_instr *in) {
+  switch (core_opinfos[in->op].imm) {
+  case CORE_IMM_NONE: return;
+  case CORE_IMM_BLOCK:
+    if (in->imm.block.kind == CORE_BLOCK_VALTYPE) {
+      put(p, " (result ");
+      valtype(p, (core_valtype)in->imm.block.type);
+      put(p, ")");
+    } else if (in->imm.block.kind == CORE_BLOCK_TYPEIDX) {
+      putf(p, " (type %" PRIu32 ")", in->imm.block.type);
+    }
+    return;
+  case CORE_IMM_BR_TABLE: {
+    uint32_t pos = in->imm.br_table.pos;
+    for (uint32_t k = 0; k < in->imm.br_table.count; k++) putf(p, " %" PRIu32, core_br_table_next(bytes, &pos));
+    putf(p, " %" PRIu32, in->imm.br_table.default_label);
+    return;
+  }
+  case CORE_IMM_LABEL:
+  case CORE_IMM_FUNC:
+  case CORE_IMM_LOCAL:
+  case CORE_IMM_GLOBAL:
+  case CORE_IMM_DATA:
+  case CORE_IMM_ELEM: putf(p, " %" PRIu32, in->imm.index); return;
+  case CORE_IMM_TABLE:
+  case CORE_IMM_MEMIDX:
+    if (in->imm.index) putf(p, " %" PRIu32, in->imm.index);
+    return;
+  case CORE_IMM_CALL_INDIRECT:
+    if (in->imm.call_indirect.table) putf(p, " %" PRIu32, in->imm.call_indirect.table);
+    putf(p, " (type %" PRIu32 ")", in->imm.call_indirect.type);
+    return;
+  case CORE_IMM_SELECT_T:
+    put(p, " (result");
+    if (in->imm.select_t.count) {
+      put(p, " ");
+      valtype(p, in->imm.select_t.type);
+    }
+    put(p, ")");
+    return;
+  case CORE_IMM_MEMARG: memarg(p, in); return;
+  case CORE_IMM_MEMARG_LANE:
+    memarg(p, in);
+    putf(p, " %u", (unsigned)in->imm.memarg.lane);
+    return;
+  case CORE_IMM_LANE: putf(p, " %u", (unsigned)in->imm.lane); return;
+  case CORE_IMM_I32: putf(p, " %" PRId32, in->imm.i32); return;
+  case CORE_IMM_I64: putf(p, " %" PRId64, in->imm.i64); return;
+  case CORE_IMM_F32: put(p, " "); f32(p, in->imm.f32); return;
+  case CORE_IMM_F64: put(p, " "); f64(p, in->imm.f64); return;
+  case CORE_IMM_HEAPTYPE: put(p, in->imm.heaptype == CORE_EXTERNREF ? " extern" : " func"); return;
+  case CORE_IMM_DATA_MEM:
+  case CORE_IMM_ELEM_TABLE: /* memory.init mem? data, table.init table? elem */
+    if (in->imm.pair.b) putf(p, " %" PRIu32, in->imm.pair.b);
+    putf(p, " %" PRIu32, in->imm.pair.a);
+    return;
+  case CORE_IMM_MEM_MEM:
+  case CORE_IMM_TABLE_TABLE:
+    if (in->imm.pair.a || in->imm.pair.b) putf(p, " %" PRIu32 " %" PRIu32, in->imm.pair.a, in->imm.pair.b);
+    return;
+  case CORE_IMM_V128:
+    put(p, " i32x4");
+    for (int k = 0; k < 4; k++) {
+      const uint8_t *b = in->imm.bytes + 4 * k;
+      putf(p, " 0x%08" PRIx32, (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+    }
+    return;
+  case CORE_IMM_SHUFFLE:
+    for (int k = 0; k < 16; k++) putf(p, " %u", (unsigned)in->imm.bytes[k]);
+    return;
+  }
+}
+
+/* Instructions of bytes [start, end), which ends with the final `end`
+ * (not printed), one per line. */
+static kumi_error *instrs(printer *p, uint32_t start, uint32_t end) {
+  const uint8_t *bytes = p->m->bytes;
+  size_t pos = start;
+  while (pos < end) {
+    core_instr in;
+    kumi_error *e = core_read_instr(p->a, bytes, &pos, end, &in);
+    if (e) return e;
+    if (pos == end && in.op == CORE_OP_END) return NULL;
+    if ((in.op == CORE_OP_END || in.op == CORE_OP_ELSE) && p->indent > 0) p->indent--;
+    newline(p);
+    put(p, in.op == CORE_OP_SELECT_T ? "select" : core_opinfos[in.op].name);
+    immediates(p, bytes, &in);
+    if (in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF || in.op == CORE_OP_ELSE) p->indent++;
+  }
+  return kb_error(p->a, KUMI_ERR_MALFORMED, end, "expression without a final end");
+}
+
+/* A constant expression inline: `(KW instr*)`, or instr* when kw is NULL. */
+static kumi_error *const_expr(printer *p, const char *kw, core_expr e) {
+  if (kw) putf(p, " (%s", kw);
+  unsigned saved = p->indent;
+  p->indent += 2;
+  kumi_error *err = instrs(p, e.start, e.end);
+  p->indent = saved;
+  if (kw) put(p, ")");
+  return err;
+}
+
+static void limits(printer *p, const core_limits *l) {
+  putf(p, " %" PRIu64, l->min);
+  if (l->has_max) putf(p, " %" PRIu64, l->max);
+}
+
+static void globaltype(printer *p, const core_globaltype *g) {
+  put(p, " ");
+  if (g->mut) put(p, "(mut ");
+  valtype(p, g->type);
+  if (g->mut) put(p, ")");
+}
+
+static void types(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = 0; k < m->ntypes; k++) {
+    const core_functype *ft = &m->types[k];
+    newline(p);
+    put(p, "(type (func");
+    if (ft->nparams) {
+      put(p, " (param");
+      for (uint32_t j = 0; j < ft->nparams; j++) put(p, " "), valtype(p, ft->types[j]);
+      put(p, ")");
+    }
+    if (ft->nresults) {
+      put(p, " (result");
+      for (uint32_t j = 0; j < ft->nresults; j++) put(p, " "), valtype(p, ft->types[ft->nparams + j]);
+      put(p, ")");
+    }
+    put(p, "))");
+  }
+}
+
+static void imports(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = 0; k < m->nimports; k++) {
+    const core_import *im = &m->imports[k];
+    newline(p);
+    put(p, "(import ");
+    string(p, (const uint8_t *)im->module, im->module_len);
+    put(p, " ");
+    string(p, (const uint8_t *)im->name, im->name_len);
+    switch (im->kind) {
+    case CORE_EXTERN_FUNC: putf(p, " (func (type %" PRIu32 "))", im->desc.func_type); break;
+    case CORE_EXTERN_TABLE:
+      put(p, " (table");
+      limits(p, &im->desc.table.limits);
+      put(p, " ");
+      valtype(p, im->desc.table.elem);
+      put(p, ")");
+      break;
+    case CORE_EXTERN_MEMORY:
+      put(p, " (memory");
+      limits(p, &im->desc.memory.limits);
+      put(p, ")");
+      break;
+    default:
+      put(p, " (global");
+      globaltype(p, &im->desc.global);
+      put(p, ")");
+      break;
+    }
+    put(p, ")");
+  }
+}
+
+static kumi_error *funcs(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = m->nimported_funcs; k < m->nfuncs; k++) {
+    const core_func *f = &m->funcs[k];
+    newline(p);
+    putf(p, "(func (type %" PRIu32 ")", f->type);
+    if (f->nlocals) {
+      put(p, " (local");
+      for (uint32_t j = 0; j < f->nlocals; j++) put(p, " "), valtype(p, f->local_types[j]);
+      put(p, ")");
+    }
+    p->indent++;
+    kumi_error *e = instrs(p, f->body_start, f->body_end);
+    p->indent--;
+    if (e) return e;
+    put(p, ")");
+  }
+  return NULL;
+}
+
+static void tables_memories(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = m->nimported_tables; k < m->ntables; k++) {
+    newline(p);
+    put(p, "(table");
+    limits(p, &m->tables[k].limits);
+    put(p, " ");
+    valtype(p, m->tables[k].elem);
+    put(p, ")");
+  }
+  for (uint32_t k = m->nimported_memories; k < m->nmemories; k++) {
+    newline(p);
+    put(p, "(memory");
+    limits(p, &m->memories[k].limits);
+    put(p, ")");
+  }
+}
+
+static kumi_error *globals(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = m->nimported_globals; k < m->nglobals; k++) {
+    newline(p);
+    put(p, "(global");
+    globaltype(p, &m->globals[k].type);
+    kumi_error *e = const_expr(p, NULL, m->globals[k].init);
+    if (e) return e;
+    put(p, ")");
+  }
+  return NULL;
+}
+
+static void exports(printer *p) {
+  static const char *const kinds[] = {"func", "table", "memory", "global"};
+  const core_module *m = p->m;
+  for (uint32_t k = 0; k < m->nexports; k++) {
+    const core_export *ex = &m->exports[k];
+    newline(p);
+    put(p, "(export ");
+    string(p, (const uint8_t *)ex->name, ex->name_len);
+    putf(p, " (%s %" PRIu32 "))", kinds[ex->kind & 3], ex->index);
+  }
+}
+
+/* True when every item of el is exactly `ref.func x end`. */
+static bool all_ref_func(const core_module *m, const core_elem *el) {
+  for (uint32_t j = 0; j < el->count; j++) {
+    const uint8_t *b = m->bytes + el->exprs[j].start;
+    uint32_t n = el->exprs[j].end - el->exprs[j].start;
+    if (n < 3 || b[0] != 0xD2 || b[n - 1] != 0x0B) return false;
+    uint32_t k = 1;
+    while (k < n - 1 && (b[k] & 0x80)) k++;
+    if (k + 2 != n) return false;
+  }
+  return true;
+}
+
+static kumi_error *elems(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = 0; k < m->nelems; k++) {
+    const core_elem *el = &m->elems[k];
+    newline(p);
+    put(p, "(elem");
+    if (el->mode == CORE_SEG_DECLARATIVE) put(p, " declare");
+    if (el->mode == CORE_SEG_ACTIVE) {
+      putf(p, " (table %" PRIu32 ")", el->table);
+      kumi_error *e = const_expr(p, "offset", el->offset);
+      if (e) return e;
+    }
+    if (el->funcs) {
+      put(p, " func");
+      for (uint32_t j = 0; j < el->count; j++) putf(p, " %" PRIu32, el->funcs[j]);
+    } else if (el->type == CORE_FUNCREF && all_ref_func(m, el)) {
+      /* Written in the form the parser encodes these items in anyway. */
+      put(p, " func");
+      for (uint32_t j = 0; j < el->count; j++) {
+        size_t pos = el->exprs[j].start;
+        core_instr in;
+        kumi_error *e = core_read_instr(p->a, m->bytes, &pos, el->exprs[j].end, &in);
+        if (e) return e;
+        putf(p, " %" PRIu32, in.imm.index);
+      }
+    } else {
+      put(p, " ");
+      valtype(p, el->type);
+      for (uint32_t j = 0; j < el->count; j++) {
+        kumi_error *e = const_expr(p, "item", el->exprs[j]);
+        if (e) return e;
+      }
+    }
+    put(p, ")");
+  }
+  return NULL;
+}
+
+static kumi_error *datas(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = 0; k < m->ndatas; k++) {
+    const core_data *d = &m->datas[k];
+    newline(p);
+    put(p, "(data");
+    if (d->mode == CORE_SEG_ACTIVE) {
+      if (d->memory) putf(p, " (memory %" PRIu32 ")", d->memory);
+      kumi_error *e = const_expr(p, "offset", d->offset);
+      if (e) return e;
+    }
+    put(p, " ");
+    string(p, m->bytes + d->start, d->len);
+    put(p, ")");
+  }
+  return NULL;
+}
+
+kumi_error *text_print_module(const kumi_allocator *a, const uint8_t *bytes, size_t len, char **out, size_t *out_len) {
+  *out = NULL;
+  *out_len = 0;
+  kumi_error *e = NULL;
+  core_module *m = core_module_decode_with(a, bytes, len, CORE_FEATURES_ALL, &e);
+  if (!m) return e ? e : kb_error_oom();
+  printer p;
+  memset(&p, 0, sizeof p);
+  p.a = a;
+  p.m = m;
+  tb_init(&p.out, a);
+  put(&p, "(module");
+  p.indent = 1;
+  types(&p);
+  imports(&p);
+  e = funcs(&p);
+  if (!e) {
+    tables_memories(&p);
+    e = globals(&p);
+  }
+  if (!e) {
+    exports(&p);
+    if (m->has_start) newline(&p), putf(&p, "(start %" PRIu32 ")", m->start);
+    e = elems(&p);
+  }
+  if (!e) e = datas(&p);
+  put(&p, ")\n");
+  tb_byte(&p.out, 0);
+  core_module_free(m);
+  if (!e && p.out.oom) e = kb_error_oom();
+  if (e) {
+    tb_free(&p.out);
+    return e;
+  }
+  char *r = kb_realloc(a, p.out.data, p.out.cap, p.out.len);
+  if (!r) {
+    tb_free(&p.out);
+    return kb_error_oom();
+  }
+  *out = r;
+  *out_len = p.out.len - 1;
+  return NULL;
+}

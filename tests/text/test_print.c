@@ -1,0 +1,315 @@
+/* Tests of the printer (src/text/print.h): print then parse must give the
+ * module back byte for byte.
+ *
+ *   test_print            built-in modules (every section and immediate
+ *                         kind), a leak check through a counting allocator,
+ *                         and clean failure when any allocation fails
+ *   test_print DIR...     additionally every .wasm file directly in each DIR
+ *                         (or in its subdirectories, one level) that decodes
+ *                         and validates with every proposal kumi knows: its
+ *                         binary with custom sections removed must equal
+ *                         parse(print(binary)), or at least print to the
+ *                         same text (RT_EQUIVALENT below). Prints the
+ *                         counts. */
+#define _DEFAULT_SOURCE
+#include "core/module.h"
+#include "text/print.h"
+#include "text/text.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int passed, failed;
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (cond) {                                                                \
+      passed++;                                                                \
+    } else {                                                                   \
+      failed++;                                                                \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                          \
+  } while (0)
+
+typedef struct counting {
+  long long live;
+  long allocs;
+  long fail_at; /* 0: never */
+} counting;
+
+static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
+  counting *c = ud;
+  if (new_size == 0) {
+    if (p) c->live -= (long long)old_size;
+    free(p);
+    return NULL;
+  }
+  c->allocs++;
+  if (c->fail_at && c->allocs >= c->fail_at) return NULL;
+  void *r = realloc(p, new_size);
+  if (r) c->live += (long long)new_size - (long long)(p ? old_size : 0);
+  return r;
+}
+
+/* bytes without their custom sections, into a malloc'd copy. */
+static uint8_t *strip_custom(const uint8_t *b, size_t n, size_t *out_len) {
+  uint8_t *o = malloc(n ? n : 1);
+  if (!o) return NULL;
+  size_t pos = 8, len = 8;
+  memcpy(o, b, n < 8 ? n : 8);
+  while (pos < n) {
+    size_t start = pos;
+    uint8_t id = b[pos++];
+    uint64_t size;
+    const char *why;
+    if (!kb_leb_u(b, n, &pos, 32, &size, &why) || size > n - pos) {
+      free(o);
+      return NULL;
+    }
+    pos += size;
+    if (id != 0) {
+      memcpy(o + len, b + start, pos - start);
+      len += pos - start;
+    }
+  }
+  *out_len = len;
+  return o;
+}
+
+/* RT_EQUIVALENT: the bytes differ but both print to the same text, i.e.
+ * the binary used an encoding the text format cannot express (padded
+ * LEB128, empty sections, split local runs, a non-minimal element segment
+ * form) and the parser wrote the canonical one. */
+typedef enum { RT_SAME, RT_EQUIVALENT, RT_DIFFERENT, RT_PRINT_ERROR, RT_PARSE_ERROR } rt_result;
+
+/* Round trip of one binary; *at: first differing offset. */
+static rt_result round_trip(const kumi_allocator *a, const uint8_t *b, size_t n, size_t *at, char *msg, size_t msgn) {
+  char *text;
+  size_t text_len;
+  kumi_error *e = text_print_module(a, b, n, &text, &text_len);
+  if (e) {
+    snprintf(msg, msgn, "%s", kumi_error_message(e));
+    kumi_error_free(e);
+    return RT_PRINT_ERROR;
+  }
+  uint8_t *back;
+  size_t back_len;
+  e = text_parse_wat(a, text, text_len, &back, &back_len);
+  kb_free(a, text, text_len + 1);
+  if (e) {
+    snprintf(msg, msgn, "%s", kumi_error_message(e));
+    kumi_error_free(e);
+    return RT_PARSE_ERROR;
+  }
+  size_t want_len = 0;
+  uint8_t *want = strip_custom(b, n, &want_len);
+  rt_result r = RT_SAME;
+  if (!want || want_len != back_len || memcmp(want, back, back_len) != 0) {
+    r = RT_DIFFERENT;
+    size_t k = 0;
+    while (want && k < want_len && k < back_len && want[k] == back[k]) k++;
+    *at = k;
+  }
+  free(want);
+  if (r == RT_DIFFERENT) {
+    char *t1 = NULL, *t2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    kumi_error *e1 = text_print_module(a, b, n, &t1, &l1);
+    kumi_error *e2 = text_print_module(a, back, back_len, &t2, &l2);
+    if (!e1 && !e2 && l1 == l2 && memcmp(t1, t2, l1) == 0) r = RT_EQUIVALENT;
+    if (e1) kumi_error_free(e1);
+    else kb_free(a, t1, l1 + 1);
+    if (e2) kumi_error_free(e2);
+    else kb_free(a, t2, l2 + 1);
+  }
+  kb_free(a, back, back_len);
+  return r;
+}
+
+/* ---- built-in modules ------------------------------------------------------ */
+
+static const char *const samples[] = {
+    "(module)",
+    "(module (type (func (param i32 i64) (result f32 f64))) (type (func))"
+    "  (import \"m\" \"f\" (func (type 1))) (import \"m\" \"t\" (table 1 2 funcref))"
+    "  (import \"m\" \"mem\" (memory 1)) (import \"m\" \"g\" (global (mut i64)))"
+    "  (func (type 0) (local i32 i32 f64 v128)"
+    "    block (result i32) i32.const -1 end drop"
+    "    loop (type 0) unreachable end"
+    "    local.get 0 if i32.const 1 drop else nop end"
+    "    i32.const 0 br_table 0 1 0 f32.const -0x1.8p-3 drop f64.const nan:0x4 drop"
+    "    f32.const -inf drop f32.const 0x1p-149 drop f64.const 0x1p-1074 drop f32.const nan drop"
+    "    i64.const -9223372036854775808 drop i32.const 0 i64.load offset=7 align=4 drop"
+    "    i32.const 0 i32.const 0 i32.const 0 select (result i32) drop"
+    "    v128.const i8x16 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 255 i32x4.extract_lane 3 drop"
+    "    i32.const 0 v128.load8_lane offset=1 0 i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 31 drop"
+    "    i32.const 0 i32.const 0 i32.const 1 memory.init 0 data.drop 0"
+    "    ref.null extern drop ref.func 1 drop i32.const 0 call_indirect (type 1) return_call 1)"
+    "  (func (type 1))"
+    "  (table 3 externref) (memory 1 2)"
+    "  (global f32 f32.const 1) (global (mut i32) global.get 0 drop i32.const 4)"
+    "  (export \"a\\00\\c3\\a9\" (func 1)) (export \"t\" (table 1)) (start 1)"
+    "  (elem (i32.const 0) 1) (elem func 0 1) (elem declare func 1)"
+    "  (elem (table 1) (offset i32.const 1) externref (ref.null extern))"
+    "  (elem funcref (item ref.null func))"
+    "  (data (i32.const 8) \"ab\\00\\\"\") (data \"passive\"))",
+};
+
+static void test_samples(void) {
+  const kumi_allocator *a = kb_default_allocator();
+  for (size_t k = 0; k < sizeof samples / sizeof samples[0]; k++) {
+    uint8_t *b;
+    size_t n, at = 0;
+    kumi_error *e = text_parse_wat(a, samples[k], strlen(samples[k]), &b, &n);
+    if (e) fprintf(stderr, "sample %zu: %s\n", k, kumi_error_message(e));
+    CHECK(e == NULL);
+    if (e) {
+      kumi_error_free(e);
+      continue;
+    }
+    char msg[256] = "";
+    rt_result r = round_trip(a, b, n, &at, msg, sizeof msg);
+    if (r != RT_SAME) fprintf(stderr, "sample %zu: result %d at %zu: %s\n", k, (int)r, at, msg);
+    CHECK(r == RT_SAME);
+
+    /* No leaks, and a clean error for every failed allocation. */
+    counting c = {0, 0, 0};
+    kumi_allocator ca = {counting_realloc, &c};
+    char *text;
+    size_t tl;
+    e = text_print_module(&ca, b, n, &text, &tl);
+    CHECK(e == NULL);
+    if (!e) kb_free(&ca, text, tl + 1);
+    CHECK(c.live == 0);
+    long total = c.allocs;
+    for (long f = 1; f <= total; f++) {
+      counting d = {0, 0, f};
+      kumi_allocator da = {counting_realloc, &d};
+      e = text_print_module(&da, b, n, &text, &tl);
+      if (e) kumi_error_free(e);
+      else kb_free(&da, text, tl + 1);
+      if (d.live != 0) fprintf(stderr, "leak when allocation %ld fails\n", f);
+      CHECK(d.live == 0);
+    }
+    kb_free(a, b, n);
+  }
+  /* Bad input: an error, not a crash. */
+  static const uint8_t junk[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 5, 1, 0x60, 0};
+  char *text;
+  size_t tl;
+  kumi_error *e = text_print_module(a, junk, sizeof junk, &text, &tl);
+  CHECK(e != NULL);
+  if (e) kumi_error_free(e);
+  else kb_free(a, text, tl + 1);
+}
+
+/* ---- the corpus ------------------------------------------------------------- */
+
+typedef struct corpus_counts {
+  size_t files, valid, same, equivalent, different, print_errors, parse_errors;
+} corpus_counts;
+
+static bool is_valid(const kumi_allocator *a, const uint8_t *b, size_t n) {
+  kumi_error *e = NULL;
+  core_module *m = core_module_decode_with(a, b, n, CORE_FEATURES_ALL, &e);
+  if (!m) {
+    kumi_error_free(e);
+    return false;
+  }
+  e = core_module_validate(m);
+  core_module_free(m);
+  if (e) kumi_error_free(e);
+  return e == NULL;
+}
+
+static void corpus_file(const char *path, corpus_counts *c) {
+  const kumi_allocator *a = kb_default_allocator();
+  uint8_t *b;
+  size_t n;
+  kumi_error *e = kb_read_file(a, path, &b, &n);
+  if (e) {
+    kumi_error_free(e);
+    return;
+  }
+  c->files++;
+  if (n >= 8 && memcmp(b, "\0asm\1\0\0\0", 8) == 0 && is_valid(a, b, n)) {
+    c->valid++;
+    size_t at = 0;
+    char msg[256] = "";
+    switch (round_trip(a, b, n, &at, msg, sizeof msg)) {
+    case RT_SAME: c->same++; break;
+    case RT_EQUIVALENT:
+      c->equivalent++;
+      fprintf(stderr, "%s: note: re-encoded canonically (first difference at byte 0x%zx)\n", path, at);
+      break;
+    case RT_DIFFERENT:
+      c->different++;
+      fprintf(stderr, "%s: differs at byte 0x%zx\n", path, at);
+      break;
+    case RT_PRINT_ERROR:
+      c->print_errors++;
+      fprintf(stderr, "%s: print error: %s\n", path, msg);
+      break;
+    case RT_PARSE_ERROR:
+      c->parse_errors++;
+      fprintf(stderr, "%s: printed text does not parse: %s\n", path, msg);
+      break;
+    }
+  }
+  kb_free(a, b, n);
+}
+
+static int by_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+static void corpus_dir(const char *dir, int depth, corpus_counts *c) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    fprintf(stderr, "cannot open %s\n", dir);
+    failed++;
+    return;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *ent;
+  while ((ent = readdir(d))) {
+    if (ent->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 64;
+      char **nn = realloc(names, cap * sizeof *names);
+      if (!nn) break;
+      names = nn;
+    }
+    names[n++] = strdup(ent->d_name);
+  }
+  closedir(d);
+  if (n) qsort(names, n, sizeof *names, by_name);
+  for (size_t k = 0; k < n; k++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+    struct stat st;
+    size_t len = strlen(names[k]);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (depth > 0) corpus_dir(path, depth - 1, c);
+    } else if (len > 5 && strcmp(names[k] + len - 5, ".wasm") == 0) {
+      corpus_file(path, c);
+    }
+    free(names[k]);
+  }
+  free(names);
+}
+
+int main(int argc, char **argv) {
+  test_samples();
+  corpus_counts c = {0, 0, 0, 0, 0, 0, 0};
+  for (int k = 1; k < argc; k++) corpus_dir(argv[k], 1, &c);
+  if (argc > 1) {
+    printf("round trip: %zu .wasm files, %zu valid modules: %zu identical, %zu re-encoded canonically (same "
+           "text), %zu different, %zu print errors, %zu parse errors\n",
+           c.files, c.valid, c.same, c.equivalent, c.different, c.print_errors, c.parse_errors);
+    if (c.different || c.print_errors || c.parse_errors) failed++;
+  }
+  printf("test_print: %d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
