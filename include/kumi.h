@@ -323,6 +323,37 @@ void kumi_cval_free(const kumi_allocator *a, kumi_cval *v);
 bool kumi_cval_equal(const kumi_cval *x, const kumi_cval *y);
 bool kumi_cval_clone(const kumi_allocator *a, const kumi_cval *v, kumi_cval *out);
 
+
+/* ---- components ---------------------------------------------------------
+ * A component is decoded and validated by kumi_component_new and
+ * instantiated in a store. This first slice runs self-contained components
+ * (no imports); a component that uses something not supported yet (value
+ * definitions, start functions, resources, async built-ins) fails to
+ * instantiate with a KUMI_ERR_ARG error whose message starts with
+ * "unsupported: ". A component instance must be freed (with
+ * kumi_component_instance_free) before its store. */
+typedef struct kumi_component kumi_component;
+typedef struct kumi_component_instance kumi_component_instance;
+typedef struct kumi_component_func kumi_component_func;
+
+kumi_component *kumi_component_new(kumi_engine *engine, const uint8_t *bytes, size_t len, kumi_error **error);
+void kumi_component_free(kumi_component *c);
+/* c must outlive the instance. */
+kumi_component_instance *kumi_component_instantiate(kumi_store *store, kumi_component *c, kumi_error **error);
+void kumi_component_instance_free(kumi_component_instance *inst);
+/* An exported function: iface NULL for a top-level export, else the name
+ * of an exported instance ("ns:pkg/iface@1.0.0") holding function `name`.
+ * NULL if there is none. Valid while the instance lives. */
+kumi_component_func *kumi_component_instance_func(kumi_component_instance *inst, const char *iface, const char *name);
+size_t kumi_component_func_param_count(const kumi_component_func *f);
+size_t kumi_component_func_result_count(const kumi_component_func *f); /* 0 or 1 */
+/* Calls f (lift: arguments are lowered into the callee, the result lifted
+ * out, then post-return runs). args must match the parameter types; results
+ * are allocated with the engine's allocator (free with kumi_cval_free). A
+ * trap returns a KUMI_ERR_TRAP error. */
+kumi_error *kumi_component_func_call(kumi_store *store, kumi_component_func *f, const kumi_cval *args, size_t nargs,
+                                     kumi_cval *results, size_t nresults);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,6 @@
-/* kumi wast [--verbose] [--skip LIST] FILE.json...
+/* kumi wast [--verbose] [--skip LIST] FILE.json|FILE.wast...
  *
- * Runs wast2json manifests (see wast_script.c for what each command checks)
+ * Runs wast2json manifests or .wast scripts (see wast_script.c for what each command checks)
  * and prints, per manifest, its failures and a line
  * `FILE: N passed, N failed[, N skipped]`, then a `total: ...` line.
  * Exit status 1 when anything failed outside the skip list, else 0.
@@ -8,7 +8,7 @@
  * The skip list (--skip) holds known failures, one per line:
  *     stem:line   # reason
  *     stem:*      # reason        (every command of that manifest)
- * where stem is the manifest's file name without ".json" and line the
+ * where stem is the file name without ".json" / ".wast" and line the
  * command's line in the .wast script. A reason is required: a skip must say
  * why. Listed failures count as skipped and are still printed. */
 #include "cli.h"
@@ -19,9 +19,10 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: kumi wast [--verbose] [--skip LIST] [--features LIST | --all-features] FILE.json...\n"
-             "  Runs WebAssembly spec test manifests made by wast2json (core modules\n"
-             "  and components; components are decoded and validated, not run yet).\n"
+  fprintf(f, "usage: kumi wast [--verbose] [--skip LIST] [--features LIST | --all-features] FILE...\n"
+             "  Runs WebAssembly spec test scripts: .wast files (core modules) or\n"
+             "  manifests made by wast2json (.json; core modules and components;\n"
+             "  components are decoded and validated, not run yet).\n"
              "  --verbose        print every command and spectest print calls\n"
              "  --skip LIST      known failures: lines `stem:line  # reason`\n"
              "  --features LIST  Component Model features, wasm-tools names separated by\n"
@@ -124,10 +125,10 @@ void cli_wast_skip_free(wast_skiplist *sl) {
   kb_vec_free(sl->alloc, &sl->entries);
 }
 
-/* True when path, less its ".json", ends with "/" + entry. */
+/* True when path, less its ".json" or ".wast", ends with "/" + entry. */
 static bool path_matches(const char *path, const char *entry) {
   size_t pl = strlen(path), el = strlen(entry);
-  if (pl > 5 && strcmp(path + pl - 5, ".json") == 0) pl -= 5;
+  if (pl > 5 && (strcmp(path + pl - 5, ".json") == 0 || strcmp(path + pl - 5, ".wast") == 0)) pl -= 5;
   if (el > pl || memcmp(path + pl - el, entry, el) != 0) return false;
   return pl == el || path[pl - el - 1] == '/';
 }

@@ -1,7 +1,8 @@
 /* `kumi wast`: the conformance runner for wast2json manifests. Internal to
  * the CLI; the pieces are split by purpose:
  *   wast.c           the subcommand: arguments, skip list, totals
- *   wast_script.c    one manifest: its store, instances and commands
+ *   wast_script.c    one manifest or .wast script: its store, instances and
+ *                    commands
  *   wast_value.c     JSON values <-> kumi_val, result matching, printing
  *   wast_spectest.c  the `spectest` module the scripts import
  * Everything goes through the public API of include/kumi.h; base.h is used
@@ -56,6 +57,12 @@ typedef struct wast_options {
  * line, and adds to *c. A manifest that cannot be read counts as one
  * failure. */
 void cli_wast_run_manifest(const char *path, const wast_options *opt, wast_counts *c);
+/* Runs a .wast script (core commands) with the same command logic: the
+ * script is parsed by src/text (text_wast_parse) and its commands are
+ * turned into manifest-shaped JSON in memory. cli_wast_run_manifest hands
+ * paths ending in ".wast" here. A script that does not parse prints the
+ * error with line, column and source line, and counts as one failure. */
+void cli_wast_run_script(const char *path, const wast_options *opt, wast_counts *c);
 
 /* ---- values (wast_value.c) ----------------------------------------------- */
 

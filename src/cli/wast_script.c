@@ -1,6 +1,10 @@
-/* One wast2json manifest: a store shared by all its modules (like the spec
- * interpreter), the spectest module, named instances and definitions, and
- * the commands in script order.
+/* One wast2json manifest or .wast script: a store shared by all its
+ * modules (like the spec interpreter), the spectest module, named instances
+ * and definitions, and the commands in script order. A .wast script is
+ * parsed by src/text (text/wast.h) and its commands are rebuilt in memory
+ * as manifest-shaped JSON, so both kinds of input run through the same
+ * command code below; their modules come from the script's own text
+ * (field "kumi_command") instead of files.
  *
  * Each command counts once: passed, failed or skipped. Skipped are commands
  * this runner cannot judge yet (text-format modules, SIMD values, later
@@ -24,12 +28,15 @@
  *   it to the validator, is wrong. The message itself is not compared.
  *
  * Components (a binary whose header says layer 1) are decoded and validated
- * by src/component with the features of --features. A valid component in a
- * module/module_definition command passes; instantiating it, and every
- * action on it, is skipped ("component instantiation not implemented")
- * until the component runtime exists. */
+ * by src/component with the features of --features, and instantiated by
+ * the component runtime (src/component/inst.c); actions on component
+ * instances go through wast_comp.c. What the runtime does not support yet
+ * (its "unsupported: " errors) is skipped with that reason. */
 #include "wast.h"
 #include "text/text.h"
+#include "text/wast.h"
+#include "wast_comp.h"
+#include "component/inst.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -41,6 +48,7 @@ typedef enum wast_result { R_PASS, R_FAIL, R_SKIP } wast_result;
  * failed (uses fail) or was skipped (skip_reason set: uses are skipped). */
 typedef struct wast_inst {
   kumi_instance *inst;
+  kumi_component_instance *cinst; /* a component instance (inst is then NULL) */
   const char *skip_reason;
   uint32_t line; /* of the command that made it */
 } wast_inst;
@@ -48,6 +56,7 @@ typedef struct wast_inst {
 /* A module definition (module_definition). */
 typedef struct wast_def {
   kumi_module *mod;
+  kumi_component *comp; /* a component definition (mod is then NULL) */
   const char *skip_reason;
   uint32_t line;
 } wast_def;
@@ -67,9 +76,16 @@ typedef struct wast_script {
   kb_map defs;            /* "$name" -> wast_def * */
   kb_map skipped_regs;    /* registered names of skipped modules -> reason */
   KB_VEC(kumi_module *) modules; /* definitions, freed at the end */
+  KB_VEC(kumi_component *) comps; /* every valid component loaded, freed at the end */
+  KB_VEC(kumi_component_instance *) cinsts; /* freed before the store */
+  kumi_component *last_comp; /* set by load_any for a valid component */
   wast_inst *current;
   wast_def *last_def;
   wast_counts counts;
+  /* A .wast script: its commands' modules are parsed from here, found by
+   * the command field "kumi_command" (an index into script->cmds). NULL
+   * for a wast2json manifest. */
+  const text_wast_script *script;
 } wast_script;
 
 /* The reason of a failure or skip, written by the command. */
@@ -204,6 +220,16 @@ static wast_result find_inst(wast_script *s, const cJSON *obj, const char *field
  * the (malformed) error. */
 static wast_result read_module(wast_script *s, const cJSON *cmd, uint8_t **bytes, size_t *len, kumi_error **parse_err,
                                wast_why *w) {
+  const cJSON *jc = cJSON_GetObjectItemCaseSensitive(cmd, "kumi_command");
+  if (s->script && cJSON_IsNumber(jc) && jc->valuedouble >= 0 && jc->valuedouble < (double)s->script->ncmds) {
+    *parse_err = text_wast_module(s->script, &s->script->cmds[(size_t)jc->valuedouble], bytes, len);
+    if (*parse_err && kumi_error_kind_of(*parse_err) == KUMI_ERR_OOM) {
+      kumi_error_free(*parse_err);
+      *parse_err = NULL;
+      return result(R_FAIL, w, "out of memory");
+    }
+    return R_PASS;
+  }
   const char *type = jstr(cmd, "module_type");
   const char *file = jstr(cmd, "filename");
   bool text = type && strcmp(type, "text") == 0;
@@ -259,7 +285,13 @@ static wast_result load_any(wast_script *s, const cJSON *cmd, kumi_module **mod,
       kb_free(s->a, bytes, len);
       return result(R_SKIP, w, "%s", s->opt->unsupported);
     }
-    *err = comp_validate_bytes(s->a, bytes, len, &s->opt->features);
+    /* Decoded and validated once, for the component runtime. */
+    s->last_comp = comp_rt_new(s->engine, bytes, len, &s->opt->features, err);
+    if (s->last_comp && !kb_vec_push(s->a, &s->comps, s->last_comp)) {
+      kumi_component_free(s->last_comp);
+      s->last_comp = NULL;
+      *err = kb_error_oom();
+    }
     kb_free(s->a, bytes, len);
     return R_PASS;
   }
@@ -316,6 +348,50 @@ static wast_result instantiate(wast_script *s, const cJSON *cmd, const char *fie
   return r;
 }
 
+/* Instantiates component c; binds the result like instantiate(). */
+static wast_result comp_instantiate(wast_script *s, const cJSON *cmd, const char *field, kumi_component *c,
+                                    uint32_t line, wast_why *w) {
+  kumi_error *err = NULL;
+  kumi_component_instance *ci = c ? kumi_component_instantiate(s->store, c, &err) : NULL;
+  if (ci && !kb_vec_push(s->a, &s->cinsts, ci)) {
+    kumi_component_instance_free(ci);
+    ci = NULL;
+    err = kb_error_oom();
+  }
+  wast_inst *wi = new_inst(s, NULL, NULL, line);
+  wast_result r = R_PASS;
+  if (!c) {
+    r = result(R_FAIL, w, "%s: no component", comp_no_instantiation);
+  } else if (!ci && comp_rt_unsupported(err)) {
+    r = result(R_SKIP, w, "component instantiation: %s", msg_of(err));
+    if (wi) wi->skip_reason = kb_arena_strndup(&s->arena, w->text, strlen(w->text));
+  } else if (!ci) {
+    r = result(R_FAIL, w, "component instantiation failed: %s error: %s",
+               err ? error_kind_name(kumi_error_kind_of(err)) : "?", err ? msg_of(err) : "no error value");
+  }
+  if (wi) wi->cinst = ci;
+  bind_inst(s, cmd, field, wi);
+  if (err) kumi_error_free(err);
+  return r;
+}
+
+/* The component instance an action targets, or NULL (not a component). */
+static wast_inst *comp_target(wast_script *s, const cJSON *cmd) {
+  const cJSON *action = cJSON_GetObjectItemCaseSensitive(cmd, "action");
+  const char *name;
+  size_t len;
+  wast_inst *wi = s->current;
+  if (action && jname(s, action, "module", &name, &len)) {
+    void *p = NULL;
+    if (!kb_map_get(&s->instances, name, len, &p)) return NULL;
+    wi = p;
+  }
+  return wi && wi->cinst ? wi : NULL;
+}
+
+/* mode: 0 action, 1 assert_return, 2 assert_trap. */
+static wast_result comp_action(wast_script *s, const cJSON *cmd, wast_inst *wi, int mode, wast_why *w);
+
 /* ---- commands ---------------------------------------------------------------- */
 
 static wast_result cmd_module(wast_script *s, const cJSON *cmd, uint32_t line, wast_why *w) {
@@ -329,8 +405,7 @@ static wast_result cmd_module(wast_script *s, const cJSON *cmd, uint32_t line, w
       bind_inst(s, cmd, "name", new_inst(s, NULL, NULL, line));
       return component_failed(err, w);
     }
-    bind_inst(s, cmd, "name", new_inst(s, NULL, comp_no_instantiation, line));
-    return R_PASS;
+    return comp_instantiate(s, cmd, "name", s->last_comp, line, w);
   }
   if (r == R_SKIP) {
     bind_inst(s, cmd, "name", new_inst(s, NULL, kb_arena_strndup(&s->arena, w->text, strlen(w->text)), line));
@@ -365,7 +440,7 @@ static wast_result cmd_module_definition(wast_script *s, const cJSON *cmd, uint3
   if (r != R_PASS) return r;
   if (is_component) {
     if (err) return component_failed(err, w);
-    d->skip_reason = comp_no_instantiation;
+    d->comp = s->last_comp;
     return R_PASS;
   }
   if (!d->mod) {
@@ -401,6 +476,7 @@ static wast_result cmd_module_instance(wast_script *s, const cJSON *cmd, uint32_
     bind_inst(s, cmd, "instance", new_inst(s, NULL, d->skip_reason, line));
     return result(R_SKIP, w, "definition at line %" PRIu32 " skipped: %s", d->line, d->skip_reason);
   }
+  if (d->comp) return comp_instantiate(s, cmd, "instance", d->comp, line, w);
   if (!d->mod) {
     bind_inst(s, cmd, "instance", new_inst(s, NULL, NULL, line));
     return result(R_FAIL, w, "definition at line %" PRIu32 " failed to load", d->line);
@@ -547,6 +623,8 @@ done:
 }
 
 static wast_result cmd_action(wast_script *s, const cJSON *cmd, wast_why *w) {
+  wast_inst *cwi = comp_target(s, cmd);
+  if (cwi) return comp_action(s, cmd, cwi, 0, w);
   wast_outcome o;
   wast_result r = run_action(s, cmd, &o, w);
   if (r == R_PASS && o.error)
@@ -556,6 +634,8 @@ static wast_result cmd_action(wast_script *s, const cJSON *cmd, wast_why *w) {
 }
 
 static wast_result cmd_assert_return(wast_script *s, const cJSON *cmd, wast_why *w) {
+  wast_inst *cwi = comp_target(s, cmd);
+  if (cwi) return comp_action(s, cmd, cwi, 1, w);
   const cJSON *expected = cJSON_GetObjectItemCaseSensitive(cmd, "expected");
   if (!cJSON_IsArray(expected)) return result(R_FAIL, w, "assert_return without expected values");
   if (target_skipped(s, cmd, w) == R_SKIP) return R_SKIP;
@@ -621,7 +701,79 @@ static wast_result expect_trap(const kumi_error *err, const char *text, wast_why
   return R_PASS;
 }
 
+/* Component traps are stricter than core ones: the Canonical ABI's trap
+ * texts are our own messages, so the expected text (without a "wasm trap: "
+ * prefix) must appear in the message, unless it is a core trap text that
+ * expect_trap knows. */
+static wast_result comp_expect_trap(const kumi_error *err, const char *text, wast_why *w) {
+  wast_result r = expect_trap(err, text, w);
+  if (r != R_PASS) return r;
+  if (strncmp(text, "wasm trap: ", 11) == 0) text += 11;
+  if (kumi_error_trap_code(err) != KUMI_TRAP_NONE && kumi_error_trap_code(err) != KUMI_TRAP_HOST) return R_PASS;
+  if (strstr(msg_of(err), text)) return R_PASS;
+  /* The reference texts (contained in the expected text) and kumi's
+   * Canonical ABI messages for the same checks. */
+  static const char *const aliases[][2] = {
+      {"unaligned pointer", "unaligned"},
+      {"string content out-of-bounds", "string out of bounds"},
+      {"string pointer/length out of bounds of memory", "string out of bounds"},
+      {"list content out-of-bounds", "out-of-bounds pointer"},
+      {"list content out-of-bounds", "list out of bounds"},
+      {"invalid `char` bit pattern", "invalid char"},
+      {"realloc return: beyond end of memory", "realloc returned an out-of-bounds pointer"},
+      {"realloc return: result not aligned", "unaligned pointer returned by realloc"},
+      {"incomplete utf-8 byte sequence", "invalid UTF-8"},
+      {"invalid utf-8", "invalid UTF-8"},
+      {"invalid variant discriminant", "discriminant out of range"},
+      {"unknown handle index", "invalid handle index"},
+      {"used with the wrong type", "wrong resource type"},
+      {"cannot remove owned resource while borrowed", "lent out"},
+  };
+  for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+    if (strstr(text, aliases[i][0]) && strstr(msg_of(err), aliases[i][1])) return R_PASS;
+  return result(R_FAIL, w, "trapped with \"%s\", expected \"%s\"", msg_of(err), text);
+}
+
+static wast_result comp_action(wast_script *s, const cJSON *cmd, wast_inst *wi, int mode, wast_why *w) {
+  const cJSON *action = cJSON_GetObjectItemCaseSensitive(cmd, "action");
+  const cJSON *expected = mode == 1 ? cJSON_GetObjectItemCaseSensitive(cmd, "expected") : NULL;
+  kumi_error *err = NULL;
+  wast_comp_res cr = cli_wast_comp_invoke(s->a, s->store, wi->cinst, action, expected, &err, w->text, sizeof w->text);
+  wast_result r = cr == WAST_COMP_SKIP ? R_SKIP : cr == WAST_COMP_FAIL ? R_FAIL : R_PASS;
+  if (cr == WAST_COMP_RAN && err && comp_rt_unsupported(err)) {
+    r = result(R_SKIP, w, "%s", msg_of(err));
+  } else if (cr == WAST_COMP_RAN) {
+    const char *text = jstr(cmd, "text");
+    if (mode == 2) r = err ? comp_expect_trap(err, text ? text : "", w) : result(R_FAIL, w, "returned, expected a trap");
+    else if (err) r = result(R_FAIL, w, "%s error: %s", error_kind_name(kumi_error_kind_of(err)), msg_of(err));
+  }
+  if (err) kumi_error_free(err);
+  return r;
+}
+
+/* assert_unlinkable / assert_uninstantiable on the component just loaded. */
+static wast_result comp_instantiate_error(wast_script *s, kumi_error_kind want, const char *text, wast_why *w) {
+  kumi_error *err = NULL;
+  kumi_component_instance *ci = s->last_comp ? kumi_component_instantiate(s->store, s->last_comp, &err) : NULL;
+  if (ci) {
+    kumi_component_instance_free(ci);
+    return result(R_FAIL, w, "component instantiated, expected %s \"%s\"", want == KUMI_ERR_LINK ? "link error" : "trap",
+                  text);
+  }
+  wast_result r = R_PASS;
+  if (!err) r = result(R_FAIL, w, "%s: no component", comp_no_instantiation);
+  else if (comp_rt_unsupported(err)) r = result(R_SKIP, w, "component instantiation: %s", msg_of(err));
+  else if (want == KUMI_ERR_TRAP) r = comp_expect_trap(err, text, w);
+  else if (kumi_error_kind_of(err) != KUMI_ERR_LINK)
+    r = result(R_FAIL, w, "failed with a %s error (%s), expected link error \"%s\"",
+               error_kind_name(kumi_error_kind_of(err)), msg_of(err), text);
+  if (err) kumi_error_free(err);
+  return r;
+}
+
 static wast_result cmd_assert_trap(wast_script *s, const cJSON *cmd, bool exhaustion, wast_why *w) {
+  wast_inst *cwi = comp_target(s, cmd);
+  if (cwi && !exhaustion) return comp_action(s, cmd, cwi, 2, w);
   const char *text = jstr(cmd, "text");
   if (!text) text = "";
   wast_outcome o;
@@ -675,7 +827,7 @@ static wast_result cmd_assert_instantiate_error(wast_script *s, const cJSON *cmd
   bool is_component = false;
   wast_result r = load_any(s, cmd, &m, &err, &is_component, w);
   if (r != R_PASS) return r;
-  if (is_component && !err) return result(R_SKIP, w, "%s", comp_no_instantiation);
+  if (is_component && !err) return comp_instantiate_error(s, want, text, w);
   if (!m) {
     r = result(R_FAIL, w, "module failed to load: %s error: %s", error_kind_name(kumi_error_kind_of(err)), msg_of(err));
     kumi_error_free(err);
@@ -807,22 +959,56 @@ static bool run_commands(wast_script *s, const cJSON *root) {
   return true;
 }
 
-void cli_wast_run_manifest(const char *path, const wast_options *opt, wast_counts *total) {
-  wast_script s;
-  memset(&s, 0, sizeof s);
-  s.opt = opt;
-  s.a = kb_default_allocator();
-  s.path = path;
+/* Prepares the script state for path (a manifest or a .wast script). */
+static void script_init(wast_script *s, const char *path, const wast_options *opt) {
+  memset(s, 0, sizeof *s);
+  s->opt = opt;
+  s->a = kb_default_allocator();
+  s->path = path;
   const char *slash = strrchr(path, '/');
-  s.dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-  s.stem = path + s.dir_len;
-  s.stem_len = strlen(s.stem);
-  if (s.stem_len > 5 && strcmp(s.stem + s.stem_len - 5, ".json") == 0) s.stem_len -= 5;
-  kb_arena_init(&s.arena, s.a);
-  kb_map_init(&s.instances, s.a);
-  kb_map_init(&s.defs, s.a);
-  kb_map_init(&s.skipped_regs, s.a);
+  s->dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+  s->stem = path + s->dir_len;
+  s->stem_len = strlen(s->stem);
+  if (s->stem_len > 5 &&
+      (strcmp(s->stem + s->stem_len - 5, ".json") == 0 || strcmp(s->stem + s->stem_len - 5, ".wast") == 0))
+    s->stem_len -= 5;
+  kb_arena_init(&s->arena, s->a);
+  kb_map_init(&s->instances, s->a);
+  kb_map_init(&s->defs, s->a);
+  kb_map_init(&s->skipped_regs, s->a);
+}
 
+/* Frees the script state, prints the summary and adds to *total. */
+static void script_finish(wast_script *s, bool ok, wast_counts *total) {
+  if (!ok) s->counts.failed++;
+  /* Instances die with the store; definitions are ours. */
+  if (s->linker) kumi_linker_free(s->linker);
+  for (size_t i = 0; i < s->modules.len; i++) kumi_module_free(s->modules.items[i]);
+  kb_vec_free(s->a, &s->modules);
+  for (size_t i = 0; i < s->cinsts.len; i++) kumi_component_instance_free(s->cinsts.items[i]);
+  kb_vec_free(s->a, &s->cinsts);
+  for (size_t i = 0; i < s->comps.len; i++) kumi_component_free(s->comps.items[i]);
+  kb_vec_free(s->a, &s->comps);
+  if (s->store) kumi_store_free(s->store);
+  if (s->engine) kumi_engine_free(s->engine);
+  kb_map_free(&s->instances);
+  kb_map_free(&s->defs);
+  kb_map_free(&s->skipped_regs);
+  kb_arena_free(&s->arena);
+  print_summary(s->opt->out, s->path, &s->counts);
+  total->passed += s->counts.passed;
+  total->failed += s->counts.failed;
+  total->skipped += s->counts.skipped;
+}
+
+void cli_wast_run_manifest(const char *path, const wast_options *opt, wast_counts *total) {
+  size_t plen = strlen(path);
+  if (plen > 5 && strcmp(path + plen - 5, ".wast") == 0) {
+    cli_wast_run_script(path, opt, total);
+    return;
+  }
+  wast_script s;
+  script_init(&s, path, opt);
   uint8_t *raw = NULL;
   size_t raw_len = 0;
   char *text = NULL;
@@ -840,24 +1026,155 @@ void cli_wast_run_manifest(const char *path, const wast_options *opt, wast_count
   } else {
     ok = run_commands(&s, root);
   }
-  if (!ok) s.counts.failed++;
-
-  /* Instances die with the store; definitions are ours. */
-  if (s.linker) kumi_linker_free(s.linker);
-  for (size_t i = 0; i < s.modules.len; i++) kumi_module_free(s.modules.items[i]);
-  kb_vec_free(s.a, &s.modules);
-  if (s.store) kumi_store_free(s.store);
-  if (s.engine) kumi_engine_free(s.engine);
+  script_finish(&s, ok, total);
   cJSON_Delete(root);
-  if (text) kb_free(s.a, text, raw_len + 1);
-  if (raw) kb_free(s.a, raw, raw_len);
-  kb_map_free(&s.instances);
-  kb_map_free(&s.defs);
-  kb_map_free(&s.skipped_regs);
-  kb_arena_free(&s.arena);
+  if (text) kb_free(kb_default_allocator(), text, raw_len + 1);
+  if (raw) kb_free(kb_default_allocator(), raw, raw_len);
+}
 
-  print_summary(opt->out, path, &s.counts);
-  total->passed += s.counts.passed;
-  total->failed += s.counts.failed;
-  total->skipped += s.counts.skipped;
+/* ---- .wast scripts: commands as manifest-shaped JSON in memory ------------- */
+
+/* A NUL-terminated copy of b in the arena with NUL bytes as 0xFF (see
+ * jname), or NULL. */
+static char *jbytes(wast_script *s, text_wast_bytes b) {
+  char *c = kb_arena_alloc(&s->arena, (size_t)b.len + 1);
+  if (!c) return NULL;
+  for (uint32_t i = 0; i < b.len; i++) c[i] = b.p[i] ? (char)b.p[i] : (char)0xFF;
+  c[b.len] = 0;
+  return c;
+}
+
+static bool jadd_bytes(wast_script *s, cJSON *obj, const char *key, text_wast_bytes b) {
+  if (!b.p) return true;
+  char *c = jbytes(s, b);
+  return c && cJSON_AddStringToObject(obj, key, c);
+}
+
+static const char *lane_text(const text_wast_value *v, unsigned k, char *buf, size_t n) {
+  if (v->nan[k]) return v->nan[k] == 1 ? "nan:canonical" : "nan:arithmetic";
+  snprintf(buf, n, "%" PRIu64, v->lanes[k]);
+  return buf;
+}
+
+static cJSON *jvalue(const text_wast_value *v) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddStringToObject(o, "type", v->type)) goto fail;
+  char buf[32];
+  if (strcmp(v->type, "either") == 0) {
+    cJSON *vs = cJSON_AddArrayToObject(o, "values");
+    if (!vs) goto fail;
+    for (uint32_t k = 0; k < v->nalts; k++) {
+      cJSON *e = jvalue(&v->alts[k]);
+      if (!e || !cJSON_AddItemToArray(vs, e)) {
+        cJSON_Delete(e);
+        goto fail;
+      }
+    }
+  } else if (v->lane_type) {
+    if (!cJSON_AddStringToObject(o, "lane_type", v->lane_type)) goto fail;
+    cJSON *lanes = cJSON_AddArrayToObject(o, "value");
+    if (!lanes) goto fail;
+    for (unsigned k = 0; k < v->nlanes; k++) {
+      cJSON *l = cJSON_CreateString(lane_text(v, k, buf, sizeof buf));
+      if (!l || !cJSON_AddItemToArray(lanes, l)) {
+        cJSON_Delete(l);
+        goto fail;
+      }
+    }
+  } else if (v->is_null) {
+    if (!cJSON_AddStringToObject(o, "value", "null")) goto fail;
+  } else if (!v->no_value) {
+    if (!cJSON_AddStringToObject(o, "value", lane_text(v, 0, buf, sizeof buf))) goto fail;
+  }
+  return o;
+fail:
+  cJSON_Delete(o);
+  return NULL;
+}
+
+static bool jvalues(cJSON *obj, const char *key, const text_wast_value *vs, uint32_t n) {
+  cJSON *arr = cJSON_AddArrayToObject(obj, key);
+  if (!arr) return false;
+  for (uint32_t k = 0; k < n; k++) {
+    cJSON *v = jvalue(&vs[k]);
+    if (!v || !cJSON_AddItemToArray(arr, v)) {
+      cJSON_Delete(v);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Command k of the script in the shape of a wast2json command. Modules are
+ * named by "kumi_command" instead of a file (see read_module). */
+static cJSON *jcommand(wast_script *s, const text_wast_cmd *c, size_t k) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  bool ok = cJSON_AddStringToObject(o, "type", c->type) && cJSON_AddNumberToObject(o, "line", c->line);
+  if (ok && c->has_module) ok = cJSON_AddNumberToObject(o, "kumi_command", (double)k) != NULL;
+  if (ok && strcmp(c->type, "module_instance") == 0) {
+    ok = jadd_bytes(s, o, "instance", c->name) && jadd_bytes(s, o, "module", c->as);
+  } else if (ok) {
+    ok = jadd_bytes(s, o, "name", c->name) && jadd_bytes(s, o, "as", c->as);
+  }
+  if (ok && c->has_action) {
+    cJSON *a = cJSON_AddObjectToObject(o, "action");
+    ok = a && cJSON_AddStringToObject(a, "type", c->action_type) && jadd_bytes(s, a, "module", c->action_module) &&
+         jadd_bytes(s, a, "field", c->field) && jvalues(a, "args", c->args, c->nargs);
+    if (ok && strcmp(c->type, "assert_return") == 0) ok = jvalues(o, "expected", c->expected, c->nexpected);
+  }
+  if (ok) ok = jadd_bytes(s, o, "text", c->text);
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* Prints a script error "path:LINE:COL: message" and the source line. */
+static void print_script_error(FILE *out, const char *path, const char *src, size_t len, const kumi_error *e) {
+  fprintf(out, "%s:%s\n", path, msg_of(e));
+  if (kumi_error_kind_of(e) != KUMI_ERR_MALFORMED) return;
+  size_t pos = (size_t)kumi_error_offset(e);
+  if (pos > len) return;
+  size_t b = pos, f = pos;
+  while (b > 0 && src[b - 1] != '\n') b--;
+  while (f < len && src[f] != '\n') f++;
+  uint32_t line, col;
+  text_line_col(src, len, pos, &line, &col);
+  fprintf(out, "  %.*s\n  %*s^\n", (int)(f - b), src + b, (int)(col > 0 ? col - 1 : 0), "");
+}
+
+void cli_wast_run_script(const char *path, const wast_options *opt, wast_counts *total) {
+  wast_script s;
+  script_init(&s, path, opt);
+  uint8_t *raw = NULL;
+  size_t raw_len = 0;
+  text_wast_script sc;
+  bool parsed = false, ok = false;
+  cJSON *root = NULL;
+  kumi_error *err = kb_read_file(s.a, path, &raw, &raw_len);
+  if (err) {
+    fprintf(opt->out, "%s: error: %s\n", path, msg_of(err));
+    kumi_error_free(err);
+  } else if ((parsed = true, err = text_wast_parse(&sc, s.a, (const char *)raw, raw_len))) {
+    print_script_error(opt->out, path, (const char *)raw, raw_len, err);
+    kumi_error_free(err);
+  } else {
+    s.script = &sc;
+    root = cJSON_CreateObject();
+    cJSON *cmds = root ? cJSON_AddArrayToObject(root, "commands") : NULL;
+    bool built = cmds != NULL;
+    for (size_t k = 0; built && k < sc.ncmds; k++) {
+      cJSON *c = jcommand(&s, &sc.cmds[k], k);
+      built = c && cJSON_AddItemToArray(cmds, c);
+      if (!built) cJSON_Delete(c);
+    }
+    if (!built) fprintf(opt->out, "%s: error: out of memory\n", path);
+    else ok = run_commands(&s, root);
+  }
+  script_finish(&s, ok, total);
+  cJSON_Delete(root);
+  if (parsed) text_wast_free(&sc);
+  if (raw) kb_free(kb_default_allocator(), raw, raw_len);
 }
