@@ -50,7 +50,7 @@ static bool make_api_types(kumi_module *m) {
  * KUMI_ERR_LIMIT error, before translation, instead of being run wrongly
  * (v128 values need two slots; other memories and tail calls need their
  * own interpreter operations). Grows as compile.c learns them. */
-#define CORE_RUNNABLE_FEATURES KUMI_FEATURE_EXTENDED_CONST
+#define CORE_RUNNABLE_FEATURES (KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_MULTI_MEMORY)
 
 static kumi_error *check_runnable(core_module *c) {
   kumi_features missing = c->uses & ~(kumi_features)CORE_RUNNABLE_FEATURES;

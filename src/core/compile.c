@@ -153,6 +153,12 @@ static const uint16_t kvariant[CORE_IOP_COUNT] = {
 #define STORE(ID, T) [CORE_IOP_##ID] = CORE_IOP_##ID##_K,
 #include "interp_ops.h"
 };
+/* loads and stores on a memory other than 0 */
+static const uint16_t mvariant[CORE_IOP_COUNT] = {
+#define LOAD(ID, T, OW, CONV) [CORE_IOP_##ID] = CORE_IOP_##ID##_M,
+#define STORE(ID, T) [CORE_IOP_##ID] = CORE_IOP_##ID##_M,
+#include "interp_ops.h"
+};
 static const uint8_t commutes[CORE_IOP_COUNT] = {
 #define BIN(ID, IW, OW, EXPR, K, C) [CORE_IOP_##ID] = C,
 #include "interp_ops.h"
@@ -747,7 +753,7 @@ static void do_br_table(cc *c, const core_instr *in) {
 
 /* ---- calls -------------------------------------------------------------------- */
 
-static void do_call(cc *c, uint32_t func) {
+static void do_call(cc *c, uint32_t func, bool tail) {
   if (func >= c->m->nfuncs || c->m->funcs[func].type >= c->m->ntypes) {
     c->bad = true, c->why = "unknown function";
     return;
@@ -758,20 +764,24 @@ static void do_call(cc *c, uint32_t func) {
   uint32_t base = home(c, height(c) - ft->nparams);
   uint32_t pos;
   if (func < c->m->nimported_funcs) {
-    pos = emit(c, CORE_IOP_CALL_IMPORT, 2);
+    pos = emit(c, tail ? CORE_IOP_RETURN_CALL_IMPORT : CORE_IOP_CALL_IMPORT, 2);
     put(c, pos, 1, func);
   } else {
-    pos = emit(c, CORE_IOP_CALL, 4);
+    pos = emit(c, tail ? CORE_IOP_RETURN_CALL : CORE_IOP_CALL, 4);
     put(c, pos, 1, func);
     if (pos != NOPOS) c->code.items[pos + 2].fn = c->m->compiled[func - c->m->nimported_funcs];
   }
   put(c, pos, 0, base);
   line(c, pos);
   pop(c, ft->nparams);
+  if (tail) {
+    set_unreachable(c);
+    return;
+  }
   for (uint32_t i = 0; i < ft->nresults; i++) push_home(c);
 }
 
-static void do_call_indirect(cc *c, const core_instr *in) {
+static void do_call_indirect(cc *c, const core_instr *in, bool tail) {
   uint32_t type = in->imm.call_indirect.type;
   if (type >= c->m->ntypes) {
     c->bad = true, c->why = "unknown type";
@@ -783,13 +793,17 @@ static void do_call_indirect(cc *c, const core_instr *in) {
   pop(c, 1);
   materialize_top(c, ft->nparams);
   uint32_t base = home(c, height(c) - ft->nparams);
-  uint32_t pos = emit(c, CORE_IOP_CALL_INDIRECT, 4);
+  uint32_t pos = emit(c, tail ? CORE_IOP_RETURN_CALL_INDIRECT : CORE_IOP_CALL_INDIRECT, 4);
   put(c, pos, 0, base);
   put(c, pos, 1, type);
   put(c, pos, 2, in->imm.call_indirect.table);
   put(c, pos, 3, i);
   line(c, pos);
   pop(c, ft->nparams);
+  if (tail) {
+    set_unreachable(c);
+    return;
+  }
   for (uint32_t r = 0; r < ft->nresults; r++) push_home(c);
 }
 
@@ -975,29 +989,37 @@ static bool address(cc *c, uint32_t p, uint32_t *base, uint32_t *k) {
 
 static void do_load(cc *c, unsigned iop, const core_instr *in) {
   if (!has(c, 1)) return;
-  uint32_t base, k;
-  bool fused = address(c, height(c) - 1, &base, &k);
+  uint32_t mem = in->imm.memarg.memory;
+  uint32_t base, k = 0;
+  bool fused = false;
+  if (mem) base = src(c, height(c) - 1), iop = mvariant[iop];
+  else fused = address(c, height(c) - 1, &base, &k);
   pop(c, 1);
   if (fused) iop = kvariant[iop];
-  uint32_t pos = emit(c, iop, fused ? 4 : 3);
+  uint32_t pos = emit(c, iop, fused || mem ? 4 : 3);
   put(c, pos, 1, base);
   put(c, pos, 2, (uint32_t)in->imm.memarg.offset);
   if (fused) put(c, pos, 3, k);
+  if (mem) put(c, pos, 3, mem);
   line(c, pos);
   push_result(c, pos, iop);
 }
 
 static void do_store(cc *c, unsigned iop, const core_instr *in) {
   if (!has(c, 2)) return;
-  uint32_t v = src_top(c, 0), base, k;
-  bool fused = address(c, height(c) - 2, &base, &k);
+  uint32_t mem = in->imm.memarg.memory;
+  uint32_t v = src_top(c, 0), base, k = 0;
+  bool fused = false;
+  if (mem) base = src(c, height(c) - 2), iop = mvariant[iop];
+  else fused = address(c, height(c) - 2, &base, &k);
   pop(c, 2);
   if (fused) iop = kvariant[iop];
-  uint32_t pos = emit(c, iop, fused ? 4 : 3);
+  uint32_t pos = emit(c, iop, fused || mem ? 4 : 3);
   put(c, pos, 0, base);
   put(c, pos, 1, v);
   put(c, pos, 2, (uint32_t)in->imm.memarg.offset);
   if (fused) put(c, pos, 3, k);
+  if (mem) put(c, pos, 3, mem);
   line(c, pos);
 }
 
@@ -1069,8 +1091,10 @@ static bool translate(cc *c, const core_instr *in) {
   case CORE_OP_RETURN:
     if (has(c, c->ctrl.items[0].nresults)) emit_return(c), set_unreachable(c);
     break;
-  case CORE_OP_CALL: do_call(c, in->imm.index); break;
-  case CORE_OP_CALL_INDIRECT: do_call_indirect(c, in); break;
+  case CORE_OP_CALL: do_call(c, in->imm.index, false); break;
+  case CORE_OP_CALL_INDIRECT: do_call_indirect(c, in, false); break;
+  case CORE_OP_RETURN_CALL: do_call(c, in->imm.index, true); break;
+  case CORE_OP_RETURN_CALL_INDIRECT: do_call_indirect(c, in, true); break;
   case CORE_OP_DROP:
     if (has(c, 1)) pop(c, 1);
     break;
@@ -1123,13 +1147,31 @@ static bool translate(cc *c, const core_instr *in) {
     imm[0] = in->imm.index;
     do_effect(c, CORE_IOP_ELEM_DROP, 1, imm, 0);
     break;
-  case CORE_OP_MEMORY_SIZE: do_value(c, CORE_IOP_MEMORY_SIZE, 0, NULL, 0, false); break;
-  case CORE_OP_MEMORY_GROW: do_value(c, CORE_IOP_MEMORY_GROW, 0, NULL, 1, false); break;
-  case CORE_OP_MEMORY_FILL: do_effect(c, CORE_IOP_MEMORY_FILL, 0, NULL, 3); break;
-  case CORE_OP_MEMORY_COPY: do_effect(c, CORE_IOP_MEMORY_COPY, 0, NULL, 3); break;
+  case CORE_OP_MEMORY_SIZE:
+    imm[0] = in->imm.index;
+    if (imm[0]) do_value(c, CORE_IOP_MEMORY_SIZE_M, 1, imm, 0, false);
+    else do_value(c, CORE_IOP_MEMORY_SIZE, 0, NULL, 0, false);
+    break;
+  case CORE_OP_MEMORY_GROW:
+    imm[0] = in->imm.index;
+    if (imm[0]) do_value(c, CORE_IOP_MEMORY_GROW_M, 1, imm, 1, false);
+    else do_value(c, CORE_IOP_MEMORY_GROW, 0, NULL, 1, false);
+    break;
+  case CORE_OP_MEMORY_FILL:
+    imm[0] = in->imm.index;
+    if (imm[0]) do_effect(c, CORE_IOP_MEMORY_FILL_M, 1, imm, 3);
+    else do_effect(c, CORE_IOP_MEMORY_FILL, 0, NULL, 3);
+    break;
+  case CORE_OP_MEMORY_COPY:
+    imm[0] = in->imm.pair.a; /* dst */
+    imm[1] = in->imm.pair.b; /* src */
+    if (imm[0] || imm[1]) do_effect(c, CORE_IOP_MEMORY_COPY_M, 2, imm, 3);
+    else do_effect(c, CORE_IOP_MEMORY_COPY, 0, NULL, 3);
+    break;
   case CORE_OP_MEMORY_INIT:
-    imm[0] = in->imm.pair.a;
-    do_effect(c, CORE_IOP_MEMORY_INIT, 1, imm, 3);
+    imm[0] = in->imm.pair.a; /* data */
+    imm[1] = in->imm.pair.b; /* memory */
+    do_effect(c, imm[1] ? CORE_IOP_MEMORY_INIT_M : CORE_IOP_MEMORY_INIT, imm[1] ? 2 : 1, imm, 3);
     break;
   case CORE_OP_DATA_DROP:
     imm[0] = in->imm.index;

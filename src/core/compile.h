@@ -44,8 +44,8 @@ enum core_iop {
 #define CMPF(ID, IW, EXPR) CORE_IOP_##ID, CORE_IOP_BR_##ID, CORE_IOP_BRN_##ID,
 #define TUN(ID, IW, OW, FN) CORE_IOP_##ID,
 #define TBIN(ID, IW, OW, FN) CORE_IOP_##ID,
-#define LOAD(ID, T, OW, CONV) CORE_IOP_##ID, CORE_IOP_##ID##_K,
-#define STORE(ID, T) CORE_IOP_##ID, CORE_IOP_##ID##_K,
+#define LOAD(ID, T, OW, CONV) CORE_IOP_##ID, CORE_IOP_##ID##_K, CORE_IOP_##ID##_M,
+#define STORE(ID, T) CORE_IOP_##ID, CORE_IOP_##ID##_K, CORE_IOP_##ID##_M,
 #include "interp_ops.h"
   CORE_IOP_COUNT
 };

@@ -112,8 +112,9 @@ static kumi_error *run(kumi_store *s, const struct core_compiled *fn, kumi_insta
 #define CMPF(ID, IW, EXPR) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_BR_##ID] = &&L_BR_##ID, [CORE_IOP_BRN_##ID] = &&L_BRN_##ID,
 #define TUN(ID, IW, OW, FN) [CORE_IOP_##ID] = &&L_##ID,
 #define TBIN(ID, IW, OW, FN) [CORE_IOP_##ID] = &&L_##ID,
-#define LOAD(ID, T, OW, CONV) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K,
-#define STORE(ID, T) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K,
+#define LOAD(ID, T, OW, CONV) \
+  [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K, [CORE_IOP_##ID##_M] = &&L_##ID##_M,
+#define STORE(ID, T) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K, [CORE_IOP_##ID##_M] = &&L_##ID##_M,
 #include "interp_ops.h"
   };
   if (labels_out) {
@@ -328,6 +329,59 @@ call_func:
     NEXT();
   }
 
+  /* Tail calls reuse the current frame and frame record: the arguments
+   * move down to slot 0 and the callee returns straight to our caller. */
+L_RETURN_CALL: {
+  const struct core_compiled *c = pc[2].fn;
+  if (UNLIKELY(c->frame_slots > (size_t)(stack_end - fp))) TRAP(KUMI_TRAP_STACK_EXHAUSTED);
+  memmove(fp, fp + OPD(0), (size_t)c->nparams * sizeof *fp);
+  zero_slots(fp + c->nparams, c->nlocals);
+  fn = c;
+  pc = c->code;
+  NEXT();
+}
+
+L_RETURN_CALL_IMPORT:
+  cf = inst->funcs[OPD(1)];
+  cbase = OPD(0);
+  goto tail_func;
+
+L_RETURN_CALL_INDIRECT: {
+  kumi_table *t = inst->tables[OPD(2)];
+  uint32_t i = (uint32_t)SL(3);
+  if (UNLIKELY(i >= t->size)) TRAP(KUMI_TRAP_OOB_TABLE);
+  cf = (kumi_func *)(uintptr_t)t->elems[i];
+  if (UNLIKELY(!cf)) TRAP(KUMI_TRAP_UNINIT_ELEMENT);
+  if (UNLIKELY(cf->type_id != inst->type_ids[OPD(1)])) TRAP(KUMI_TRAP_INDIRECT_MISMATCH);
+  cbase = OPD(0);
+  goto tail_func;
+}
+
+tail_func:
+  if (!cf->instance) {
+    /* A host callee runs like a call, then we return its results. */
+    ex->sp = (size_t)(fp - stack) + fn->frame_slots;
+    ex->depth = (uint32_t)(fr - frames);
+    err = call_host(s, inst, cf, fp + cbase);
+    if (err) goto fail;
+    memmove(fp, fp + cbase, (size_t)cf->type->nresults * sizeof *fp);
+    goto do_return;
+  } else {
+    const struct core_compiled *c = cf->compiled;
+    if (UNLIKELY(c->frame_slots > (size_t)(stack_end - fp))) TRAP(KUMI_TRAP_STACK_EXHAUSTED);
+    memmove(fp, fp + cbase, (size_t)c->nparams * sizeof *fp);
+    zero_slots(fp + c->nparams, c->nlocals);
+    if (cf->instance != inst) {
+      inst = cf->instance;
+      mem = memory0(inst, &none);
+      mbase = mem->data;
+      msize = mem->size;
+    }
+    fn = c;
+    pc = c->code;
+    NEXT();
+  }
+
 L_I32_ADD_SHLK:
   SL(0) = (uint32_t)((uint32_t)SL(1) + ((uint32_t)SL(2) << (OPD(3) & 31)));
   JUMP(3);
@@ -438,6 +492,45 @@ L_MEMORY_INIT: {
   JUMP(3);
 }
 
+L_MEMORY_SIZE_M:
+  SL(0) = (uint32_t)(inst->memories[OPD(1)]->size / CORE_PAGE_SIZE);
+  JUMP(2);
+
+  /* The memory may also be memory 0 (imported twice): reload the cache. */
+L_MEMORY_GROW_M: {
+  int64_t r = core_memory_grow(inst->memories[OPD(1)], (uint32_t)SL(2));
+  SL(0) = (uint32_t)r;
+  mbase = mem->data;
+  msize = mem->size;
+  JUMP(3);
+}
+
+L_MEMORY_FILL_M: {
+  kumi_memory *m = inst->memories[OPD(0)];
+  uint32_t d = (uint32_t)SL(1), n = (uint32_t)SL(3);
+  uint8_t v = (uint8_t)SL(2);
+  if (UNLIKELY((uint64_t)d + n > m->size)) TRAP(KUMI_TRAP_OOB_MEMORY);
+  if (n) memset(m->data + d, v, n);
+  JUMP(3);
+}
+
+L_MEMORY_COPY_M: {
+  kumi_memory *md = inst->memories[OPD(0)], *ms = inst->memories[OPD(1)];
+  uint32_t d = (uint32_t)SL(2), sr = (uint32_t)SL(3), n = (uint32_t)SL(4);
+  if (UNLIKELY((uint64_t)d + n > md->size || (uint64_t)sr + n > ms->size)) TRAP(KUMI_TRAP_OOB_MEMORY);
+  if (n) memmove(md->data + d, ms->data + sr, n);
+  JUMP(4);
+}
+
+L_MEMORY_INIT_M: {
+  uint32_t seg = OPD(0);
+  kumi_memory *m = inst->memories[OPD(1)];
+  uint32_t d = (uint32_t)SL(2), sr = (uint32_t)SL(3), n = (uint32_t)SL(4);
+  if (UNLIKELY((uint64_t)sr + n > inst->data_lens[seg] || (uint64_t)d + n > m->size)) TRAP(KUMI_TRAP_OOB_MEMORY);
+  if (n) memcpy(m->data + d, inst->core->bytes + inst->core->datas[seg].start + sr, n);
+  JUMP(4);
+}
+
 L_DATA_DROP:
   inst->data_lens[OPD(0)] = 0;
   JUMP(2);
@@ -543,11 +636,32 @@ L_DATA_DROP:
     memcpy(mbase + ea, &v, sizeof v);                                \
     JUMP(3);                                                         \
   }
+/* on memory OPD(3), not the cached memory 0 */
+#define LOAD_M_(ID, T, OW, CONV)                                      \
+  L_##ID##_M : {                                                      \
+    const kumi_memory *m = inst->memories[OPD(3)];                    \
+    uint64_t ea = EA(1);                                              \
+    if (UNLIKELY(ea + sizeof(T) > m->size)) TRAP(KUMI_TRAP_OOB_MEMORY); \
+    T v;                                                              \
+    memcpy(&v, m->data + ea, sizeof v);                               \
+    SL(0) = (uint##OW##_t)(CONV);                                     \
+    JUMP(3);                                                          \
+  }
+#define STORE_M_(ID, T)                                               \
+  L_##ID##_M : {                                                      \
+    const kumi_memory *m = inst->memories[OPD(3)];                    \
+    uint64_t ea = EA(0);                                              \
+    if (UNLIKELY(ea + sizeof(T) > m->size)) TRAP(KUMI_TRAP_OOB_MEMORY); \
+    T v = (T)SL(1);                                                   \
+    memcpy(m->data + ea, &v, sizeof v);                               \
+    JUMP(3);                                                          \
+  }
 /* effective address: an i32 address plus the static offset, in 64 bits */
 #define EA(k) ((uint64_t)(uint32_t)SL(k) + OPD(2))
 #define EA_K(k) ((uint64_t)(uint32_t)((uint32_t)SL(k) + OPD(3)) + OPD(2))
-#define LOAD(ID, T, OW, CONV) LOAD_(ID, T, OW, CONV, EA(1)) LOAD_(ID##_K, T, OW, CONV, EA_K(1))
-#define STORE(ID, T) STORE_(ID, T, EA(0)) STORE_(ID##_K, T, EA_K(0))
+#define LOAD(ID, T, OW, CONV) \
+  LOAD_(ID, T, OW, CONV, EA(1)) LOAD_(ID##_K, T, OW, CONV, EA_K(1)) LOAD_M_(ID, T, OW, CONV)
+#define STORE(ID, T) STORE_(ID, T, EA(0)) STORE_(ID##_K, T, EA_K(0)) STORE_M_(ID, T)
 #include "interp_ops.h"
 
 trap:

@@ -35,6 +35,9 @@
  *                               (i32 arithmetic), the fused i32.add
  *   STORE(ID, T)                addr, value, offset; and ID_K base, value,
  *                               offset, k
+ *                               Both also have ID_M, the same on memory
+ *                               `mem` (not 0): d, addr, offset, mem and
+ *                               addr, value, offset, mem
  *   OP(ID)                      everything else, written by hand in interp.c
  */
 #ifndef UN
@@ -87,6 +90,11 @@ OP(RETURN_N)      /* base, n: slots 0..n = base..base+n, then return */
 OP(CALL)          /* base, -, callee (struct core_compiled *): same instance */
 OP(CALL_IMPORT)   /* base, func: any function of the instance's index space */
 OP(CALL_INDIRECT) /* base, type, table, i */
+/* Tail calls: the callee's frame replaces the caller's (args move to slot
+ * 0), so neither stack grows. */
+OP(RETURN_CALL)          /* base, -, callee (struct core_compiled *): same instance */
+OP(RETURN_CALL_IMPORT)   /* base, func */
+OP(RETURN_CALL_INDIRECT) /* base, type, table, i */
 OP(GLOBAL_GET)    /* d, global */
 OP(GLOBAL_SET)    /* global, s */
 OP(REF_FUNC)      /* d, func */
@@ -103,6 +111,13 @@ OP(MEMORY_GROW)   /* d, n */
 OP(MEMORY_FILL)   /* d, v, n */
 OP(MEMORY_COPY)   /* d, s, n */
 OP(MEMORY_INIT)   /* data, d, s, n */
+/* The same on any memory (multi-memory); the ones above work on memory 0,
+ * whose base and size the interpreter keeps in registers. */
+OP(MEMORY_SIZE_M) /* d, mem */
+OP(MEMORY_GROW_M) /* d, mem, n */
+OP(MEMORY_FILL_M) /* mem, d, v, n */
+OP(MEMORY_COPY_M) /* dst mem, src mem, d, s, n */
+OP(MEMORY_INIT_M) /* data, mem, d, s, n */
 OP(DATA_DROP)     /* data */
 
 /* ---- numeric ---- */

@@ -404,6 +404,60 @@ static void test_limits(kumi_engine *eng) {
   kumi_store_free(s);
 }
 
+/* Tail calls (`wat2wasm --enable-tail-call`):
+
+   (module
+     (import "host" "cb" (func $cb (param i32) (result i32)))
+     (type $ii (func (param i32) (result i32)))
+     (table 2 funcref)
+     (elem (i32.const 0) $even $odd)
+     (func $even (export "even") (param i32) (result i32) (local i64 i64)
+       (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1))
+         (else (return_call $odd (i32.sub (local.get 0) (i32.const 1))))))
+     (func $odd (param i32) (result i32) (local i32)
+       (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+         (else (return_call_indirect (type $ii) (i32.sub (local.get 0) (i32.const 1)) (i32.const 0)))))
+     (func (export "tohost") (param i32) (result i32)
+       (return_call $cb (i32.add (local.get 0) (i32.const 1)))))
+*/
+static const uint8_t tail_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60,
+  0x01, 0x7f, 0x01, 0x7f, 0x02, 0x0b, 0x01, 0x04, 0x68, 0x6f, 0x73, 0x74,
+  0x02, 0x63, 0x62, 0x00, 0x00, 0x03, 0x04, 0x03, 0x00, 0x00, 0x00, 0x04,
+  0x04, 0x01, 0x70, 0x00, 0x02, 0x07, 0x11, 0x02, 0x04, 0x65, 0x76, 0x65,
+  0x6e, 0x00, 0x01, 0x06, 0x74, 0x6f, 0x68, 0x6f, 0x73, 0x74, 0x00, 0x03,
+  0x09, 0x08, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x02, 0x01, 0x02, 0x0a, 0x38,
+  0x03, 0x14, 0x01, 0x02, 0x7e, 0x20, 0x00, 0x45, 0x04, 0x7f, 0x41, 0x01,
+  0x05, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x12, 0x02, 0x0b, 0x0b, 0x17, 0x01,
+  0x01, 0x7f, 0x20, 0x00, 0x45, 0x04, 0x7f, 0x41, 0x00, 0x05, 0x20, 0x00,
+  0x41, 0x01, 0x6b, 0x41, 0x00, 0x13, 0x00, 0x00, 0x0b, 0x0b, 0x09, 0x00,
+  0x20, 0x00, 0x41, 0x01, 0x6a, 0x12, 0x00, 0x0b
+};
+
+/* Deep mutual tail recursion (direct and indirect) runs in constant space:
+ * a million tail calls under a 100-frame and 1000-slot limit. */
+static void test_tail_calls(kumi_engine *eng) {
+  kumi_limits lim = {0};
+  lim.max_call_depth = 100;
+  lim.max_stack_slots = 1000;
+  kumi_store *s = kumi_store_new(eng, &lim);
+  host_env h = {s, NULL, NULL, 0};
+  kumi_module *m;
+  kumi_instance *inst = instantiate(eng, s, &h, tail_wasm, sizeof tail_wasm, &m);
+  CHECK(inst != NULL);
+  if (inst) {
+    h.fact = kumi_instance_func(inst, "even");
+    CHECK(call_i(s, inst, "even", 1, 1000000, 0, 0) == 1);
+    CHECK(call_i(s, inst, "even", 1, 1000001, 0, 0) == 0);
+    CHECK(call_i(s, inst, "even", 1, 0, 0, 0) == 1);
+    /* a tail call to a host function that re-enters wasm */
+    CHECK(call_i(s, inst, "tohost", 1, 99999, 0, 0) == 1);
+    CHECK(h.calls == 1);
+  }
+  kumi_module_free(m);
+  kumi_store_free(s);
+}
+
 int main(void) {
   kumi_engine *eng = kumi_engine_new(NULL);
   kumi_store *s = kumi_store_new(eng, NULL);
@@ -420,6 +474,7 @@ int main(void) {
   kumi_module_free(m);
   kumi_store_free(s);
   test_limits(eng);
+  test_tail_calls(eng);
   kumi_engine_free(eng);
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
