@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what building and testing kumi needs on Debian/Ubuntu, if it is
-# not there yet: a C compiler, CMake, make and cJSON (the wast runner reads
-# the conformance manifests with it).
+# Installs what kumi needs on Debian/Ubuntu, if it is not there yet.
+#   scripts/deps.sh        building: a C compiler, CMake, make and cJSON (the
+#                          wast runner reads the conformance manifests with it)
+#   scripts/deps.sh test   also what the tests use (below)
 set -eu
 need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v make >/dev/null 2>&1 || need+=(make)
 [ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
+if [ "${1:-}" = test ]; then
 # The WASI tests (tests/wasi) compile C programs to wasm32-wasi with clang
 # against wasi-libc, and compare with node's node:wasi; they skip, saying
 # so, when these are missing.
@@ -18,6 +20,7 @@ compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a' 
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 # The fuzz targets (scripts/fuzz.sh) need libFuzzer, from clang's runtime.
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null || need+=(libclang-rt-14-dev)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}"
 sudo=""

@@ -1,34 +1,40 @@
 #!/usr/bin/env bash
-# Fuzzes the core engine with libFuzzer (clang -fsanitize=fuzzer,address,
-# undefined). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# Fuzzes kumi's decoders and parsers with libFuzzer (clang
+# -fsanitize=fuzzer,address,undefined). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 #   SECONDS  how long to fuzz each target (default 20; 0 only replays)
-#   TARGET   fuzz_module | fuzz_instantiate | fuzz_oom (default: all)
+#   TARGET   fuzz_module | fuzz_instantiate | fuzz_oom | fuzz_component |
+#            fuzz_wat | fuzz_wit (default: all)
 #
-# Builds the targets in build-fuzz/ straight from src/base and src/core (the
-# main CMake build is not involved), replays tests/fuzz/regressions/*
-# (named <target>-<what>.wasm), builds a seed corpus from the conformance
-# binaries (../shared/conformance/core/json/wasm-2.0 and the proposals kumi
-# enables by default, when present) and examples/*.wasm, then fuzzes each
-# target. The growing corpus is kept in
+# Builds the targets in build-fuzz/ with tests/fuzz/fuzz.mk (each library
+# source compiled once, in parallel, into per-folder archives; re-runs
+# recompile only what changed; the main CMake build is not involved),
+# replays tests/fuzz/regressions/<target>-<what>.<ext>, builds seed corpora
+# (conformance binaries and texts from ../shared, examples/, tests/wit)
+# once, then fuzzes each target. The growing corpus is kept in
 # build-fuzz/corpus/<target>/ between runs; crashes go to
-# build-fuzz/artifacts/. Exits non-zero on any crash, leak, UB report or
-# hang. Without clang or libFuzzer it prints why and exits 0.
+# build-fuzz/artifacts/. Exits non-zero on any crash, leak, UB report, hang
+# or build failure. Without clang or libFuzzer it prints why and exits 0.
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 shift || true
+all_targets=(fuzz_module fuzz_instantiate fuzz_oom fuzz_component fuzz_wat fuzz_wit)
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_module fuzz_instantiate fuzz_oom)
+[ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
+for t in "${targets[@]}"; do
+  [[ " ${all_targets[*]} " == *" $t "* ]] || { echo "fuzz: unknown target $t (one of: ${all_targets[*]})"; exit 2; }
+done
 CC=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-build-fuzz}  # FUZZ_OUT: another build folder, e.g. for FUZZ_EXTRA_CFLAGS
 jobs=$(nproc 2>/dev/null || echo 2)
+start=$(date +%s)
 
 if ! command -v "$CC" >/dev/null 2>&1; then
   echo "fuzz: skipped: $CC not found (install clang)"
   exit 0
 fi
-mkdir -p "$out/obj" "$out/artifacts" "$out/seeds"
+mkdir -p "$out/artifacts" "$out/seeds"
 probe=$out/probe.c
 printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' >"$probe"
 if ! "$CC" -fsanitize=fuzzer,address,undefined "$probe" -o "$out/probe" >"$out/probe.log" 2>&1; then
@@ -44,49 +50,50 @@ cflags=(-std=c11 -g -O1 -fno-omit-frame-pointer -ffp-contract=off -Wall -Wextra 
 # past a known report; the default build checks everything.
 read -r -a extra <<<"${FUZZ_EXTRA_CFLAGS:-}"
 cflags+=("${extra[@]}")
-headers=$(ls include/*.h src/base/*.h src/core/*.h src/core/*.def tests/fuzz/*.h)
-newest_header=$(ls -t $headers | head -1)
-# A change of compiler or flags rebuilds everything.
+# fuzz.mk rebuilds everything when this file changes, so it is only
+# rewritten when the compiler or the flags differ.
 if [ "$(cat "$out/flags" 2>/dev/null)" != "$CC ${cflags[*]}" ]; then
-  rm -f "$out"/obj/*.o
   echo "$CC ${cflags[*]}" >"$out/flags"
 fi
-objs=()
-todo=()
-for src in src/base/*.c src/core/*.c tests/fuzz/fuzz_exec.c; do
-  obj=$out/obj/$(echo "${src%.c}" | tr / _).o
-  objs+=("$obj")
-  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then todo+=("$src"); fi
-done
-if [ ${#todo[@]} -gt 0 ]; then
-  echo "== fuzz: compiling ${#todo[@]} files"
-  export CC out
-  printf '%s\n' "${todo[@]}" | xargs -P "$jobs" -I{} sh -c \
-    'o="$out/obj/$(echo "{}" | sed "s/\.c$//" | tr / _).o"; '"$CC"' '"${cflags[*]}"' -fsanitize=fuzzer-no-link -c "{}" -o "$o" || { rm -f "$o"; exit 1; }' \
-    || { echo "fuzz: build failed"; exit 1; }
+echo "== fuzz: building ${targets[*]}"
+status=0
+# -k: a file that does not compile fails its own targets, not the others.
+if ! make -k -s -f tests/fuzz/fuzz.mk -j"$jobs" OUT="$out" CC="$CC" CFLAGS="${cflags[*]}" \
+    "${targets[@]/#/$out/}" >"$out/build.log" 2>&1; then
+  status=1
 fi
+grep -v '^  \(CC\|LD\) ' "$out/build.log" | head -20 | sed 's/^/  /'
+built=()
 for t in "${targets[@]}"; do
-  "$CC" "${cflags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.c" "${objs[@]}" -lm -o "$out/$t" || { echo "fuzz: link of $t failed"; exit 1; }
+  # Up to date (make -q) means built now or before from the same sources.
+  if make -q -f tests/fuzz/fuzz.mk OUT="$out" CC="$CC" "$out/$t" >/dev/null 2>&1; then
+    built+=("$t")
+  else
+    echo "FAIL: build of $t (log: $out/build.log)"
+    status=1
+  fi
 done
+echo "== fuzz: built in $(( $(date +%s) - start ))s"
 
 # Prints the gist of a sanitizer/libFuzzer report: the error lines and the
 # top frames of the first stack.
 summarize() {
-  grep -E 'ERROR|runtime error|SUMMARY|fuzz allocator|fuzz_module:|Test unit written' "$1" | head -6 | sed 's/^/  /'
+  grep -E 'ERROR|runtime error|SUMMARY|fuzz allocator|fuzz_[a-z]+:|Test unit written' "$1" | head -6 | sed 's/^/  /'
   grep -E '^ +#[0-9]+ ' "$1" | awk '/ #0 /{n++} n==1' | head -6 | sed 's/^/  /'
 }
 
-status=0
 # ASAN/UBSAN: every report is fatal; leaks are checked per input by libFuzzer.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fuzz_flags=(-max_len=65536 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024)
 
 # ---- regressions ---------------------------------------------------------------
+# tests/fuzz/regressions-open/ holds known, still-open findings: kept, not
+# replayed (move one to regressions/ once fixed).
 shopt -s nullglob
 for f in tests/fuzz/regressions/*; do
   t=$(basename "$f"); t=${t%%-*}
-  [[ " ${targets[*]} " == *" $t "* ]] || continue
+  [[ " ${built[*]} " == *" $t "* ]] || continue
   if ! "$out/$t" "${fuzz_flags[@]}" "$f" >"$out/replay.log" 2>&1; then
     echo "FAIL: regression $f ($t)"
     summarize "$out/replay.log"
@@ -94,53 +101,96 @@ for f in tests/fuzz/regressions/*; do
   fi
 done
 echo "== fuzz: replayed regressions"
+[ "$secs" -gt 0 ] || { [ $status -eq 0 ] && echo "fuzz: OK" || echo "fuzz: FAILED"; exit $status; }
 
-# ---- seed corpus ---------------------------------------------------------------
-seeds=$out/seeds/core
-if [ ! -d "$seeds" ]; then
-  mkdir -p "$seeds.tmp"
-  # 2.0 first; then the proposals the default features accept.
-  for f in ../shared/conformance/core/json/{wasm-2.0,simd,tail-call,extended-const,multi-memory}/*.wasm \
-      examples/*.wasm; do
-    [ -f "$f" ] || continue
-    [ "$(stat -c %s "$f")" -le 65536 ] || continue
-    cp "$f" "$seeds.tmp/$(echo "$f" | tr / _ | sed 's/^[._]*//')"
-  done
-  mv "$seeds.tmp" "$seeds"
+# ---- seed corpora ----------------------------------------------------------------
+# Each is made once (into <name>.tmp, then renamed), by a few batch
+# commands (a process per file would take minutes on a busy machine). Files
+# keep their path below the folder they were found from (libFuzzer reads
+# corpus folders recursively); files over 64 KiB are left out.
+conf=../shared/conformance
+need() { [[ " ${built[*]} " == *" $1 "* ]]; }
+abs_out=$(cd "$out" && pwd)
+# seeds NAME FROM FIND-ARGS...: copies the files `find FIND-ARGS` lists,
+# run in folder FROM, to seeds/NAME.
+seeds() {
+  local dir=$abs_out/seeds/$1 from=$2
+  shift 2
+  [ -d "$dir" ] && return
+  rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+  [ -d "$from" ] && (cd "$from" && find "$@" -type f -size -65537c -print0 2>/dev/null |
+    xargs -0 -r cp --parents -t "$dir.tmp")
+  mv "$dir.tmp" "$dir"
+}
+if need fuzz_module || need fuzz_instantiate || need fuzz_oom; then
+  # 2.0; the proposals the default features accept; examples.
+  seeds core $conf/core/json \( -path './wasm-2.0/*' -o -path './simd/*' -o -path './tail-call/*' \
+    -o -path './extended-const/*' -o -path './multi-memory/*' \) -name '*.wasm'
+  seeds examples examples -name '*.wasm'
 fi
 # fuzz_oom takes two bytes (which allocation fails) before the module.
-if [ ! -d "$out/seeds/oom" ]; then
-  mkdir -p "$out/seeds/oom.tmp"
+if need fuzz_oom && [ ! -d "$out/seeds/oom" ]; then
+  rm -rf "$out/seeds/oom.tmp"; mkdir -p "$out/seeds/oom.tmp"
   i=0
-  for f in "$seeds"/*; do
+  while IFS= read -r f; do
     i=$((i + 1))
-    n=$(( (i * 37) % 200 ))
-    { printf "\\$(printf %03o $n)\\000"; cat "$f"; } >"$out/seeds/oom.tmp/$(basename "$f")"
-  done
+    printf -v byte '\\%03o' $(( (i * 37) % 200 ))
+    { printf "$byte\\000"; cat "$f"; } >"$out/seeds/oom.tmp/$i.wasm"
+  done < <(find "$out/seeds/core" "$out/seeds/examples" -name '*.wasm' | sort)
   mv "$out/seeds/oom.tmp" "$out/seeds/oom"
+fi
+# Component binaries: the .wasm files of the component suites whose
+# preamble says component (00 61 73 6d 0d 00 01 00); the rest are core.
+if need fuzz_component && [ ! -d "$out/seeds/component" ]; then
+  rm -rf "$out/seeds/component.tmp"; mkdir -p "$out/seeds/component.tmp"
+  [ -d $conf/component/json ] && (cd $conf/component/json && find . -name '*.wasm' -size -65537c -print0 |
+    xargs -0 -r grep -l -a -Z -P '\A\x00asm\x0d\x00\x01\x00' |
+    xargs -0 -r cp --parents -t "$abs_out/seeds/component.tmp")
+  mv "$out/seeds/component.tmp" "$out/seeds/component"
+fi
+# Module texts: the .wat files of the core suites (mostly `module quote`
+# texts of assert_malformed), modules cut out of the 2.0 scripts, examples.
+if need fuzz_wat && [ ! -d "$out/seeds/wat" ]; then
+  rm -rf "$out/seeds/wat.tmp"; mkdir -p "$out/seeds/wat.tmp/wast"
+  wasts=($conf/core/wast/wasm-2.0/*.wast)
+  [ ${#wasts[@]} -gt 0 ] && awk -v dir="$out/seeds/wat.tmp/wast" -f tests/fuzz/wast_modules.awk "${wasts[@]}"
+  mv "$out/seeds/wat.tmp" "$out/seeds/wat"
+  seeds wat-core $conf/core/json -name '*.wat'
+  seeds wat-examples examples -name '*.wat'
+fi
+# WIT files: the WASI interfaces, kumi's WIT tests and the old WIT corpus.
+if need fuzz_wit; then
+  seeds wit-wasi ../shared/spec/wasi -name '*.wit'
+  seeds wit-tests tests/wit -name '*.wit'
 fi
 
 # ---- fuzz ----------------------------------------------------------------------
-if [ "$secs" -gt 0 ]; then
-  for t in "${targets[@]}"; do
-    mkdir -p "$out/corpus/$t"
-    seed_dir=$seeds
-    [ "$t" = fuzz_oom ] && seed_dir=$out/seeds/oom
-    regs=$out/regress-seeds/$t
-    rm -rf "$regs"; mkdir -p "$regs"
-    for f in tests/fuzz/regressions/"$t"-*; do cp "$f" "$regs/"; done
-    log=$out/$t.log
-    echo "== fuzz: $t for ${secs}s (log: $log)"
-    "$out/$t" "${fuzz_flags[@]}" -max_total_time="$secs" -print_final_stats=1 \
-      -artifact_prefix="$out/artifacts/$t-" "$out/corpus/$t" "$seed_dir" "$regs" >"$log" 2>&1
-    rc=$?
-    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | sed 's/^/  /'
-    if [ $rc -ne 0 ]; then
-      echo "FAIL: $t exited with $rc"
-      summarize "$log"
-      status=1
-    fi
-  done
-fi
+for t in "${built[@]}"; do
+  mkdir -p "$out/corpus/$t"
+  case $t in
+    fuzz_oom) seed_dirs=("$out/seeds/oom") ;;
+    fuzz_component) seed_dirs=("$out/seeds/component") ;;
+    fuzz_wat) seed_dirs=("$out/seeds/wat" "$out/seeds/wat-core" "$out/seeds/wat-examples") ;;
+    fuzz_wit) seed_dirs=("$out/seeds/wit-wasi" "$out/seeds/wit-tests") ;;
+    *) seed_dirs=("$out/seeds/core" "$out/seeds/examples") ;;
+  esac
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+  regs=$out/regress-seeds/$t
+  rm -rf "$regs"; mkdir -p "$regs"
+  for f in tests/fuzz/regressions/"$t"-*; do cp "$f" "$regs/"; done
+  log=$out/$t.log
+  echo "== fuzz: $t for ${secs}s (log: $log)"
+  "$out/$t" "${fuzz_flags[@]}" "${dict[@]}" -max_total_time="$secs" -print_final_stats=1 \
+    -artifact_prefix="$out/artifacts/$t-" "$out/corpus/$t" "${seed_dirs[@]}" "$regs" >"$log" 2>&1
+  rc=$?
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | sed 's/^/  /'
+  if [ $rc -ne 0 ]; then
+    echo "FAIL: $t exited with $rc"
+    summarize "$log"
+    status=1
+  fi
+done
+echo "== fuzz: done in $(( $(date +%s) - start ))s"
 [ $status -eq 0 ] && echo "fuzz: OK" || echo "fuzz: FAILED"
 exit $status

@@ -6,7 +6,7 @@
 # regressions and fuzzes each decoder target briefly (scripts/fuzz.sh).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh test
 jobs=$(nproc)
 status=0
 for variant in normal sanitize; do

@@ -33,7 +33,8 @@ static const char usage[] =
     "  -h, --help        print this text (after a command: that command's help)\n"
     "  -V, --version     print the version\n"
     "\n"
-    "Components validate but cannot run yet.\n";
+    "`kumi run` does not run components yet (kumi wast runs self-contained\n"
+    "ones from the conformance suites).\n";
 
 int main(int argc, char **argv) {
   if (argc < 2) {
