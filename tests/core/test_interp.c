@@ -458,6 +458,82 @@ static void test_tail_calls(kumi_engine *eng) {
   kumi_store_free(s);
 }
 
+/* Multi-memory (`wat2wasm --enable-multi-memory`); the same memory is
+ * imported as memories 0 and 1:
+
+   (module
+     (import "env" "m" (memory $a 1))
+     (import "env" "m" (memory $b 1))
+     (memory $c 1)
+     (func (export "grow_b") (param i32) (result i32) (memory.grow $b (local.get 0)))
+     (func (export "load_a") (param i32) (result i32) (i32.load $a (local.get 0)))
+     (func (export "store_c") (param i32 i32) (i32.store $c (local.get 0) (local.get 1)))
+     (func (export "load_c") (param i32) (result i32) (i32.load $c (local.get 0)))
+     (func (export "copy_c_to_a") (param i32 i32 i32) (result i32)
+       (memory.copy $a $c (local.get 0) (local.get 1) (local.get 2))
+       (i32.load $a (local.get 0)))
+     (func (export "size_c") (param i32) (result i32) (memory.size $c)))
+*/
+static const uint8_t mm_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x12, 0x03, 0x60,
+  0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x00, 0x60, 0x03, 0x7f,
+  0x7f, 0x7f, 0x01, 0x7f, 0x02, 0x13, 0x02, 0x03, 0x65, 0x6e, 0x76, 0x01,
+  0x6d, 0x02, 0x00, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x01, 0x6d, 0x02, 0x00,
+  0x01, 0x03, 0x07, 0x06, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x05, 0x03,
+  0x01, 0x00, 0x01, 0x07, 0x3d, 0x06, 0x06, 0x67, 0x72, 0x6f, 0x77, 0x5f,
+  0x62, 0x00, 0x00, 0x06, 0x6c, 0x6f, 0x61, 0x64, 0x5f, 0x61, 0x00, 0x01,
+  0x07, 0x73, 0x74, 0x6f, 0x72, 0x65, 0x5f, 0x63, 0x00, 0x02, 0x06, 0x6c,
+  0x6f, 0x61, 0x64, 0x5f, 0x63, 0x00, 0x03, 0x0b, 0x63, 0x6f, 0x70, 0x79,
+  0x5f, 0x63, 0x5f, 0x74, 0x6f, 0x5f, 0x61, 0x00, 0x04, 0x06, 0x73, 0x69,
+  0x7a, 0x65, 0x5f, 0x63, 0x00, 0x05, 0x0a, 0x3b, 0x06, 0x06, 0x00, 0x20,
+  0x00, 0x40, 0x01, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00, 0x0b,
+  0x0a, 0x00, 0x20, 0x00, 0x20, 0x01, 0x36, 0x42, 0x02, 0x00, 0x0b, 0x08,
+  0x00, 0x20, 0x00, 0x28, 0x42, 0x02, 0x00, 0x0b, 0x11, 0x00, 0x20, 0x00,
+  0x20, 0x01, 0x20, 0x02, 0xfc, 0x0a, 0x00, 0x02, 0x20, 0x00, 0x28, 0x02,
+  0x00, 0x0b, 0x04, 0x00, 0x3f, 0x02, 0x0b
+};
+
+/* Loads, stores, size, grow and copy on memories other than 0; growing
+ * memory 1 must be seen through memory 0's cached bounds when both are the
+ * same memory. */
+static void test_multi_memory(kumi_engine *eng) {
+  kumi_store *s = kumi_store_new(eng, NULL);
+  kumi_error *e = NULL;
+  kumi_memory *mem = kumi_memory_new(s, 1, 0, false, &e);
+  CHECK(mem != NULL);
+  kumi_error_free(e);
+  e = NULL;
+  kumi_module *m = kumi_module_new(eng, mm_wasm, sizeof mm_wasm, &e);
+  CHECK(m != NULL);
+  kumi_instance *inst = NULL;
+  if (m && mem) {
+    kumi_linker *l = kumi_linker_new(s);
+    kumi_extern ext = {.kind = KUMI_EXTERN_MEMORY, .of.memory = mem};
+    kumi_linker_define(l, "env", "m", ext);
+    inst = kumi_linker_instantiate(l, m, &e);
+    kumi_linker_free(l);
+  }
+  if (e) fprintf(stderr, "multi-memory: %s\n", kumi_error_message(e));
+  kumi_error_free(e);
+  CHECK(inst != NULL);
+  if (inst) {
+    kumi_val args[3] = {kumi_val_i32(70000), kumi_val_i32(0), kumi_val_i32(0)}, r;
+    kumi_error_free(expect_trap(call(s, inst, "load_a", args, 1, &r, 1), KUMI_TRAP_OOB_MEMORY));
+    CHECK(call_i(s, inst, "grow_b", 1, 1, 0, 0) == 1);
+    CHECK(call_i(s, inst, "load_a", 1, 70000, 0, 0) == 0);
+    CHECK(kumi_memory_size(mem) == 2 * 65536);
+    CHECK(call_i(s, inst, "size_c", 1, 0, 0, 0) == 1);
+    args[0] = kumi_val_i32(8), args[1] = kumi_val_i32(42);
+    CHECK(call(s, inst, "store_c", args, 2, NULL, 0) == NULL);
+    CHECK(call_i(s, inst, "load_c", 1, 8, 0, 0) == 42);
+    CHECK(call_i(s, inst, "copy_c_to_a", 3, 65536 + 100, 8, 4) == 42);
+    args[0] = kumi_val_i32(65534);
+    kumi_error_free(expect_trap(call(s, inst, "load_c", args, 1, &r, 1), KUMI_TRAP_OOB_MEMORY));
+  }
+  kumi_module_free(m);
+  kumi_store_free(s);
+}
+
 int main(void) {
   kumi_engine *eng = kumi_engine_new(NULL);
   kumi_store *s = kumi_store_new(eng, NULL);
@@ -475,6 +551,7 @@ int main(void) {
   kumi_store_free(s);
   test_limits(eng);
   test_tail_calls(eng);
+  test_multi_memory(eng);
   kumi_engine_free(eng);
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
