@@ -57,22 +57,20 @@ if [ "$(cat "$out/flags" 2>/dev/null)" != "$CC ${cflags[*]}" ]; then
 fi
 echo "== fuzz: building ${targets[*]}"
 status=0
-# -k: a file that does not compile fails its own targets, not the others.
-if ! make -k -s -f tests/fuzz/fuzz.mk -j"$jobs" OUT="$out" CC="$CC" CFLAGS="${cflags[*]}" \
-    "${targets[@]/#/$out/}" >"$out/build.log" 2>&1; then
-  status=1
-fi
-grep -v '^  \(CC\|LD\) ' "$out/build.log" | head -20 | sed 's/^/  /'
+mk=(make -s -f tests/fuzz/fuzz.mk -j"$jobs" OUT="$out" CC="$CC" CFLAGS="${cflags[*]}")
+# All targets at once (-k: past a file that does not compile), then each
+# alone, which does nothing for a target just built and tells which fail.
+"${mk[@]}" -k "${targets[@]/#/$out/}" >"$out/build.log" 2>&1
 built=()
 for t in "${targets[@]}"; do
-  # Up to date (make -q) means built now or before from the same sources.
-  if make -q -f tests/fuzz/fuzz.mk OUT="$out" CC="$CC" "$out/$t" >/dev/null 2>&1; then
+  if "${mk[@]}" "$out/$t" >>"$out/build.log" 2>&1; then
     built+=("$t")
   else
     echo "FAIL: build of $t (log: $out/build.log)"
     status=1
   fi
 done
+[ $status -eq 0 ] || grep -E 'error|Error' "$out/build.log" | sort -u | head -10 | sed 's/^/  /'
 echo "== fuzz: built in $(( $(date +%s) - start ))s"
 
 # Prints the gist of a sanitizer/libFuzzer report: the error lines and the
