@@ -392,13 +392,17 @@ wit_docs wit_docs_from_comments(kb_arena *ar, const char *const *comments, const
       out[o++] = '\n';
       continue;
     }
-    /* Each line of the comment, '\r' before a newline dropped. */
+    /* Each line of the comment without its trailing whitespace: a line
+     * comment loses it when read, so a block comment's lines must too, or
+     * printing would not reach a fixed point. */
     uint32_t p = 0;
     while (p < cl[i]) {
       uint32_t q = p;
       while (q < cl[i] && cs[i][q] != '\n') q++;
       uint32_t e = q;
-      if (e > p && cs[i][e - 1] == '\r') e--;
+      while (e > p && (cs[i][e - 1] == '\r' || cs[i][e - 1] == ' ' || cs[i][e - 1] == '\t' || cs[i][e - 1] == '\f' ||
+                       cs[i][e - 1] == '\v'))
+        e--;
       memcpy(out + o, cs[i] + p, e - p);
       o += e - p;
       out[o++] = '\n';
