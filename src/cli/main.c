@@ -33,8 +33,8 @@ static const char usage[] =
     "  -h, --help        print this text (after a command: that command's help)\n"
     "  -V, --version     print the version\n"
     "\n"
-    "`kumi run` does not run components yet (kumi wast runs self-contained\n"
-    "ones from the conformance suites).\n";
+    "`kumi run --invoke 'f(ARGS)' C.wasm` calls a component's export with\n"
+    "WAVE values; components with imports cannot run yet.\n";
 
 int main(int argc, char **argv) {
   if (argc < 2) {

@@ -3,6 +3,8 @@
  * Options come before FILE; everything after FILE belongs to the guest. */
 #include "base/base.h"
 #include "cli.h"
+#include "component/component.h"
+#include "run_component.h"
 #include "run_wasi.h"
 #include "text/text.h"
 
@@ -18,10 +20,18 @@ static const char run_usage[] =
     "NAME with ARGS parsed as its parameter types (integers in decimal or 0x\n"
     "hex; floats as decimal, hex float, inf, nan or nan:0xPAYLOAD) and prints\n"
     "the results one per line. A trap prints `error: wasm trap: ...` and a\n"
-    "backtrace and exits 1. Components cannot run yet.\n"
+    "backtrace and exits 1.\n"
+    "\n"
+    "A component FILE is told apart by its header. It runs with --invoke\n"
+    "'NAME(ARG, ...)', a WAVE call of an exported function: NAME is a top-level\n"
+    "export, `ns:pkg/iface@1.2.3#name` inside an exported interface, or a bare\n"
+    "name that only one interface exports. Arguments are WAVE values typed by\n"
+    "the parameters; the result prints in WAVE. Components with imports, and\n"
+    "running a `wasi:cli/run` command, are not supported yet.\n"
     "\n"
     "options:\n"
-    "  --invoke NAME         call the export NAME instead of `_start`\n";
+    "  --invoke NAME         call the export NAME instead of `_start`\n"
+    "                        (a component: --invoke 'NAME(ARG, ...)')\n";
 
 /* Prints an error from the library and returns the exit status. Traps come
  * out as "error: wasm trap: <reason>" and the backtrace; other errors as
@@ -43,18 +53,12 @@ static int report(const char *file, kumi_error *e) {
 }
 
 /* Turns the file's bytes into a core module binary: a binary stays as it
- * is, anything else is parsed as the text format. Rejects components with a
- * message that says so. */
+ * is, anything else is parsed as the text format. (Components were sent to
+ * run_component.c before.) */
 static bool to_core_binary(const char *file, uint8_t **b, size_t *n) {
   static const uint8_t magic[4] = {0, 'a', 's', 'm'};
   const kumi_allocator *a = kb_default_allocator();
-  if (*n >= 4 && memcmp(*b, magic, 4) == 0) {
-    if (*n >= 8 && (*b)[6] == 1 && (*b)[7] == 0 && !((*b)[4] == 1 && (*b)[5] == 0)) {
-      fprintf(stderr, "error: %s is a component; components cannot run yet\n", file);
-      return false;
-    }
-    return true;
-  }
+  if (*n >= 4 && memcmp(*b, magic, 4) == 0) return true;
   uint8_t *wasm = NULL;
   size_t wasm_len = 0;
   kumi_error *e = text_parse_wat(a, (const char *)*b, *n, &wasm, &wasm_len);
@@ -161,6 +165,11 @@ static int run_file(const cli_wasi_opts *o, const char *file, int argc, char **a
     fprintf(stderr, "error: %s\n", kumi_error_message(e));
     kumi_error_free(e);
     return 1;
+  }
+  if (comp_is_component(bytes, len)) {
+    int st = cli_run_component(file, bytes, len, name, argc, argv);
+    kb_free(a, bytes, len);
+    return st;
   }
   int status = 1;
   kumi_engine *engine = NULL;

@@ -1143,6 +1143,21 @@ kumi_component_func *kumi_component_instance_func(kumi_component_instance *inst,
 size_t kumi_component_func_param_count(const kumi_component_func *f) { return f ? f->ft->n : 0; }
 size_t kumi_component_func_result_count(const kumi_component_func *f) { return f && f->ft->has_result ? 1 : 0; }
 
+void comp_rt_each_export_func(kumi_component_instance *inst, comp_rt_func_visitor fn, void *cx) {
+  if (!inst || !inst->top) return;
+  const rt_named *v = inst->top->exports.items;
+  size_t n = inst->top->exports.len;
+  for (size_t i = 0; i < n; i++)
+    if (v[i].e.sort == COMP_SORT_FUNC) fn(cx, NULL, 0, v[i].name, v[i].len, v[i].e.u.f);
+  for (size_t i = 0; i < n; i++) {
+    if (v[i].e.sort != COMP_SORT_INSTANCE || !v[i].e.u.inst) continue;
+    const rt_inst *in = v[i].e.u.inst;
+    for (uint32_t j = 0; j < in->n; j++)
+      if (in->exports[j].e.sort == COMP_SORT_FUNC)
+        fn(cx, v[i].name, v[i].len, in->exports[j].name, in->exports[j].len, in->exports[j].e.u.f);
+  }
+}
+
 void comp_rt_func_type(const kumi_component_func *f, const comp_types **ts, const comp_type **ft) {
   *ts = &f->root->ts;
   *ft = f->ft;

@@ -29,5 +29,12 @@ void comp_rt_func_type(const kumi_component_func *f, const comp_types **ts, cons
  * support yet (its message starts with "unsupported: "), or the core
  * engine cannot run an instruction of a valid module yet. */
 bool comp_rt_unsupported(const kumi_error *e);
+/* Calls fn once per exported function of inst: first the top-level ones
+ * (iface NULL), then those of each top-level exported instance, in export
+ * order (kumi run --invoke resolves and lists names with it). Names are
+ * given with their lengths and live as long as inst. */
+typedef void (*comp_rt_func_visitor)(void *cx, const char *iface, size_t iface_len, const char *name,
+                                     size_t name_len, kumi_component_func *f);
+void comp_rt_each_export_func(kumi_component_instance *inst, comp_rt_func_visitor fn, void *cx);
 
 #endif
