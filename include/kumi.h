@@ -52,7 +52,8 @@ typedef enum kumi_trap_code {
   KUMI_TRAP_NULL_REFERENCE,      /* "null reference" (call_ref etc.) */
   KUMI_TRAP_STACK_EXHAUSTED,     /* "call stack exhausted" */
   KUMI_TRAP_HOST,                /* a host function failed */
-  KUMI_TRAP_INTERRUPTED,         /* fuel or the interrupt callback */
+  KUMI_TRAP_INTERRUPTED,         /* "interrupted": kumi_store_interrupt */
+  KUMI_TRAP_OUT_OF_FUEL,         /* "all fuel consumed": kumi_store_set_fuel */
 } kumi_trap_code;
 
 typedef struct kumi_error kumi_error;
@@ -185,6 +186,7 @@ typedef struct kumi_limits {
   uint32_t max_table_elems;  /* per table; 0: 10,000,000 */
   uint32_t max_call_depth;   /* wasm frames; 0: 10,000 */
   uint32_t max_stack_slots;  /* 8-byte value slots for all frames; 0: 1M */
+  uint64_t fuel;             /* initial fuel (kumi_store_set_fuel); 0: unlimited */
 } kumi_limits;
 
 typedef struct kumi_store kumi_store;
@@ -192,6 +194,24 @@ typedef struct kumi_instance kumi_instance;
 
 kumi_store *kumi_store_new(kumi_engine *engine, const kumi_limits *limits); /* limits may be NULL */
 void kumi_store_free(kumi_store *store);
+
+/* Runaway guests. Running wasm polls at every loop back-edge (a backward
+ * branch) and function entry: each poll burns one unit of fuel, and at
+ * least every 1024 polls it looks for an interrupt request.
+ *
+ * kumi_store_interrupt asks the wasm running in store (or the next to run)
+ * to stop with the trap KUMI_TRAP_INTERRUPTED; the trap consumes the
+ * request, and the store stays usable. It only sets an atomic flag, so it
+ * may be called from another thread or a signal handler.
+ *
+ * kumi_store_set_fuel sets the fuel left; when wasm needs more than is
+ * left it traps with KUMI_TRAP_OUT_OF_FUEL. KUMI_FUEL_UNLIMITED (the
+ * default) turns counting off. Call them only while no wasm runs in the
+ * store, or from a host function it called. */
+#define KUMI_FUEL_UNLIMITED UINT64_MAX
+void kumi_store_interrupt(kumi_store *store);
+void kumi_store_set_fuel(kumi_store *store, uint64_t fuel);
+uint64_t kumi_store_fuel(const kumi_store *store); /* left; KUMI_FUEL_UNLIMITED if not counting */
 
 /* ---- externs ------------------------------------------------------------- */
 typedef struct kumi_extern {

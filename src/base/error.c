@@ -98,6 +98,7 @@ const char *kumi_trap_message(kumi_trap_code code) {
   case KUMI_TRAP_STACK_EXHAUSTED: return "call stack exhausted";
   case KUMI_TRAP_HOST: return "host function failed";
   case KUMI_TRAP_INTERRUPTED: return "interrupted";
+  case KUMI_TRAP_OUT_OF_FUEL: return "all fuel consumed";
   }
   return "unknown trap";
 }

@@ -10,7 +10,11 @@
  * so arguments are never copied, and its results come back in the same
  * slots. A frame record (core_frame) keeps the caller's state. A host
  * function calling back into wasm nests a new run() on the C stack, at most
- * CORE_MAX_HOST_DEPTH deep. */
+ * CORE_MAX_HOST_DEPTH deep.
+ *
+ * Runaway guests: every backward branch (loop back-edge) and wasm function
+ * entry polls by decrementing a local budget; when it runs out, `poll`
+ * looks at the store's interrupt flag and takes the next chunk of fuel. */
 #include "compile.h"
 #include "numeric.h"
 
@@ -18,6 +22,9 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wasm memory access as
 
 /* Nested entries from the host into wasm (each costs C stack). */
 #define CORE_MAX_HOST_DEPTH 200u
+/* Polls (back-edges and function entries) between two looks at the
+ * interrupt flag; also the most fuel a run holds back from the store. */
+#define CORE_POLL_CHUNK 1024
 /* Backtraces keep at most this many frames (innermost first). */
 #define CORE_MAX_TRACE 64u
 
@@ -92,6 +99,30 @@ static kumi_memory *memory0(kumi_instance *inst, kumi_memory *none) {
     tc = (code);    \
     goto trap;      \
   } while (0)
+/* A branch: a backward (or in-place) one is a loop back-edge and polls.
+ * Polling costs a decrement of the local budget; only when it runs out
+ * does `poll` look at the interrupt flag and the store's fuel. */
+#define BRANCH(n)                                       \
+  do {                                                  \
+    int32_t off_ = (n);                                 \
+    pc += off_;                                         \
+    if (off_ > 0) NEXT();                               \
+    if (UNLIKELY(--budget < 0)) goto poll;              \
+    NEXT();                                             \
+  } while (0)
+/* Enters the function at pc: polls, then runs it. */
+#define ENTER()                               \
+  do {                                        \
+    if (UNLIKELY(--budget < 0)) goto poll;    \
+    NEXT();                                   \
+  } while (0)
+/* Returns the unused part of the budget to the store: before leaving run()
+ * or calling a host function (which may run wasm or read the fuel). */
+#define GIVE_BACK()                                                        \
+  do {                                                                     \
+    if (budget > 0 && ex->fuel != UINT64_MAX) ex->fuel += (uint32_t)budget; \
+    budget = 0;                                                            \
+  } while (0)
 /* the immediate of a _K variant: operand k, or all of cell 2 for 64 bits */
 #define IMM_32(k) OPD(k)
 #define IMM_64(k) pc[2].u64
@@ -148,6 +179,10 @@ static kumi_error *run(kumi_store *s, const struct core_compiled *fn, kumi_insta
   const core_cell *pc = fn->code;
   kumi_trap_code tc = KUMI_TRAP_NONE;
   kumi_error *err = NULL;
+  /* Polls left before the next look at the interrupt flag and the fuel;
+   * the fuel for them is already taken from ex->fuel. 0 at entry, so the
+   * first poll looks. */
+  int32_t budget = 0;
   /* the call in progress (call_func) */
   kumi_func *cf;
   uint32_t cbase;
@@ -157,56 +192,75 @@ static kumi_error *run(kumi_store *s, const struct core_compiled *fn, kumi_insta
 
   /* ---- control ---- */
 L_EXIT:
+  GIVE_BACK();
   ex->depth = entry_depth;
   return NULL;
+
+  /* The budget ran out (it is -1): look for an interrupt, then take the
+   * next chunk of fuel. pc is where execution goes on. */
+poll:
+  budget = 0;
+  if (UNLIKELY(ex->interrupt)) {
+    ex->interrupt = 0;
+    TRAP(KUMI_TRAP_INTERRUPTED);
+  }
+  if (ex->fuel == UINT64_MAX) {
+    budget = CORE_POLL_CHUNK - 1;
+  } else {
+    if (ex->fuel == 0) TRAP(KUMI_TRAP_OUT_OF_FUEL);
+    uint64_t take = ex->fuel < CORE_POLL_CHUNK ? ex->fuel : CORE_POLL_CHUNK;
+    ex->fuel -= take;
+    budget = (int32_t)take - 1;
+  }
+  NEXT();
 
 L_UNREACHABLE:
   TRAP(KUMI_TRAP_UNREACHABLE);
 
 L_BR:
-  JUMP((int32_t)OPD(0));
+  BRANCH((int32_t)OPD(0));
 
 L_BR_IF:
-  if (SL(0)) JUMP((int32_t)OPD(1));
+  if (SL(0)) BRANCH((int32_t)OPD(1));
   JUMP(2);
 
 L_BR_IFNOT:
-  if (!SL(0)) JUMP((int32_t)OPD(1));
+  if (!SL(0)) BRANCH((int32_t)OPD(1));
   JUMP(2);
 
   /* The fused additions write d before the test, which reads it back. */
 L_ADDK_BR_IF: {
   uint32_t d = (uint32_t)SL(1) + OPD(2);
   SL(0) = d;
-  if (d) JUMP((int32_t)OPD(3));
+  if (d) BRANCH((int32_t)OPD(3));
   JUMP(3);
 }
 
 L_ADDK_BR_IFNOT: {
   uint32_t d = (uint32_t)SL(1) + OPD(2);
   SL(0) = d;
-  if (!d) JUMP((int32_t)OPD(3));
+  if (!d) BRANCH((int32_t)OPD(3));
   JUMP(3);
 }
 
 L_ADD_BR_IF: {
   uint32_t d = (uint32_t)SL(1) + (uint32_t)SL(2);
   SL(0) = d;
-  if (d) JUMP((int32_t)OPD(3));
+  if (d) BRANCH((int32_t)OPD(3));
   JUMP(3);
 }
 
 L_ADD_BR_IFNOT: {
   uint32_t d = (uint32_t)SL(1) + (uint32_t)SL(2);
   SL(0) = d;
-  if (!d) JUMP((int32_t)OPD(3));
+  if (!d) BRANCH((int32_t)OPD(3));
   JUMP(3);
 }
 
 L_BR_TABLE: {
   uint32_t i = (uint32_t)SL(0), n = OPD(1);
   if (i > n) i = n;
-  JUMP((int32_t)OPD(2 + i));
+  BRANCH((int32_t)OPD(2 + i));
 }
 
 L_COPY:
@@ -261,7 +315,7 @@ L_CALL: {
   fp = nfp;
   fn = c;
   pc = c->code;
-  NEXT();
+  ENTER();
 }
 
 L_CALL_IMPORT:
@@ -297,11 +351,12 @@ call_func:
     fp = nfp;
     fn = c;
     pc = c->code;
-    NEXT();
+    ENTER();
   } else if (!cf->instance) {
     /* A nested entry from this host call starts after our frame. */
     ex->sp = (size_t)(fp - stack) + fn->frame_slots;
     ex->depth = (uint32_t)(fr - frames);
+    GIVE_BACK();
     err = call_host(s, inst, cf, fp + cbase);
     if (err) goto fail;
     mbase = mem->data;
@@ -326,7 +381,7 @@ call_func:
     fp = nfp;
     fn = c;
     pc = c->code;
-    NEXT();
+    ENTER();
   }
 
   /* Tail calls reuse the current frame and frame record: the arguments
@@ -338,7 +393,7 @@ L_RETURN_CALL: {
   zero_slots(fp + c->nparams, c->nlocals);
   fn = c;
   pc = c->code;
-  NEXT();
+  ENTER();
 }
 
 L_RETURN_CALL_IMPORT:
@@ -362,6 +417,7 @@ tail_func:
     /* A host callee runs like a call, then we return its results. */
     ex->sp = (size_t)(fp - stack) + fn->frame_slots;
     ex->depth = (uint32_t)(fr - frames);
+    GIVE_BACK();
     err = call_host(s, inst, cf, fp + cbase);
     if (err) goto fail;
     memmove(fp, fp + cbase, (size_t)cf->type->nresults * sizeof *fp);
@@ -379,7 +435,7 @@ tail_func:
     }
     fn = c;
     pc = c->code;
-    NEXT();
+    ENTER();
   }
 
 L_I32_ADD_SHLK:
@@ -566,12 +622,12 @@ L_DATA_DROP:
   }                                                                 \
   L_BR_##ID : {                                                     \
     uint##IW##_t a = (uint##IW##_t)SL(0), b = (uint##IW##_t)SL(1); \
-    if (EXPR) JUMP((int32_t)OPD(2));                                \
+    if (EXPR) BRANCH((int32_t)OPD(2));                                \
     JUMP(3);                                                        \
   }                                                                 \
   L_BR_##ID##_K : {                                                 \
     uint##IW##_t a = (uint##IW##_t)SL(0), b = IMM_##IW(2);         \
-    if (EXPR) JUMP((int32_t)OPD(1));                                \
+    if (EXPR) BRANCH((int32_t)OPD(1));                                \
     JUMP(3);                                                        \
   }                                                                 \
   CORE_IF32_##IW(ADD_BR_(ADDK_BR_##ID, OPD(2), SL(3), EXPR)        \
@@ -584,7 +640,7 @@ L_DATA_DROP:
     uint32_t a = (uint32_t)SL(1) + (uint32_t)(ADDEND);              \
     SL(0) = a;                                                      \
     uint32_t b = (uint32_t)(X);                                     \
-    if (EXPR) JUMP((int32_t)OPD(4));                                \
+    if (EXPR) BRANCH((int32_t)OPD(4));                                \
     JUMP(4);                                                        \
   }
 #define CMPF(ID, IW, EXPR)                                          \
@@ -595,12 +651,12 @@ L_DATA_DROP:
   }                                                                 \
   L_BR_##ID : {                                                     \
     uint##IW##_t a = (uint##IW##_t)SL(0), b = (uint##IW##_t)SL(1); \
-    if (EXPR) JUMP((int32_t)OPD(2));                                \
+    if (EXPR) BRANCH((int32_t)OPD(2));                                \
     JUMP(3);                                                        \
   }                                                                 \
   L_BRN_##ID : {                                                    \
     uint##IW##_t a = (uint##IW##_t)SL(0), b = (uint##IW##_t)SL(1); \
-    if (!(EXPR)) JUMP((int32_t)OPD(2));                             \
+    if (!(EXPR)) BRANCH((int32_t)OPD(2));                             \
     JUMP(3);                                                        \
   }
 #define TUN(ID, IW, OW, FN)                   \
@@ -667,6 +723,7 @@ L_DATA_DROP:
 trap:
   err = core_trap(s, tc);
 fail:
+  GIVE_BACK();
   /* The current frame (at the faulting instruction), then its callers down
    * to this entry. A nested trap already holds the frames above us. */
   if (err->kind == KUMI_ERR_TRAP) {

@@ -100,6 +100,12 @@ typedef struct core_exec {
   size_t frames_cap;
   size_t sp; /* first free slot of stack: where a nested entry (a host
                 function calling back into wasm) puts its frame */
+  /* Fuel not yet handed to a running interpreter (which takes it in
+   * chunks and gives back what it did not use before it calls a host
+   * function or returns); UINT64_MAX: not counting. */
+  uint64_t fuel;
+  /* Set by kumi_store_interrupt, cleared by the trap it causes. */
+  _Atomic int interrupt;
 } core_exec;
 
 struct kumi_store {

@@ -29,8 +29,24 @@ kumi_store *kumi_store_new(kumi_engine *engine, const kumi_limits *limits) {
   if (s->limits.max_table_elems == 0) s->limits.max_table_elems = DEFAULT_TABLE_ELEMS;
   if (s->limits.max_call_depth == 0) s->limits.max_call_depth = DEFAULT_CALL_DEPTH;
   if (s->limits.max_stack_slots == 0) s->limits.max_stack_slots = DEFAULT_STACK_SLOTS;
+  if (s->limits.fuel == 0) s->limits.fuel = KUMI_FUEL_UNLIMITED;
+  s->exec.fuel = s->limits.fuel;
   kb_arena_init(&s->arena, s->alloc);
   return s;
+}
+
+void kumi_store_interrupt(kumi_store *s) {
+  if (s) s->exec.interrupt = 1;
+}
+
+/* Between runs (or in a host call, after the interpreter gave its chunk
+ * back) exec.fuel is all the fuel left. */
+void kumi_store_set_fuel(kumi_store *s, uint64_t fuel) {
+  if (s) s->exec.fuel = fuel;
+}
+
+uint64_t kumi_store_fuel(const kumi_store *s) {
+  return s ? s->exec.fuel : KUMI_FUEL_UNLIMITED;
 }
 
 void kumi_store_free(kumi_store *s) {

@@ -4,8 +4,13 @@
  * re-entry), memory growth seen through the cached bounds, traps with
  * backtraces, and the call depth limits. Runs through the public API.
  * Prints "N passed, N failed"; exits non-zero on failure. */
+#define _DEFAULT_SOURCE /* setitimer */
 #include <stdio.h>
 #include <string.h>
+#if defined(__unix__)
+#include <signal.h>
+#include <sys/time.h>
+#endif
 
 #include "kumi.h"
 
@@ -534,6 +539,154 @@ static void test_multi_memory(kumi_engine *eng) {
   kumi_store_free(s);
 }
 
+/* Runaway guests (`wat2wasm --enable-tail-call`):
+
+   (module
+     (import "host" "stop" (func $stop (param i32) (result i32)))
+     (func (export "spin") (param i32) (result i32)
+       (loop $l (br $l)) unreachable)
+     (func (export "stop_then_spin") (param i32) (result i32)
+       (drop (call $stop (local.get 0)))
+       (loop $l (br $l)) unreachable)
+     (func $rec (export "rec") (param i32) (result i32)
+       (call $rec (i32.add (local.get 0) (i32.const 1))))
+     (func $tspin (export "tspin") (param i32) (result i32)
+       (return_call $tspin (i32.add (local.get 0) (i32.const 1))))
+     (func (export "count") (param i32) (result i32) (local i32)
+       (loop $l
+         (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+         (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+       (local.get 1)))
+*/
+static const uint8_t spin_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60,
+  0x01, 0x7f, 0x01, 0x7f, 0x02, 0x0d, 0x01, 0x04, 0x68, 0x6f, 0x73, 0x74,
+  0x04, 0x73, 0x74, 0x6f, 0x70, 0x00, 0x00, 0x03, 0x06, 0x05, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x07, 0x2f, 0x05, 0x04, 0x73, 0x70, 0x69, 0x6e, 0x00,
+  0x01, 0x0e, 0x73, 0x74, 0x6f, 0x70, 0x5f, 0x74, 0x68, 0x65, 0x6e, 0x5f,
+  0x73, 0x70, 0x69, 0x6e, 0x00, 0x02, 0x03, 0x72, 0x65, 0x63, 0x00, 0x03,
+  0x05, 0x74, 0x73, 0x70, 0x69, 0x6e, 0x00, 0x04, 0x05, 0x63, 0x6f, 0x75,
+  0x6e, 0x74, 0x00, 0x05, 0x0a, 0x44, 0x05, 0x08, 0x00, 0x03, 0x40, 0x0c,
+  0x00, 0x0b, 0x00, 0x0b, 0x0d, 0x00, 0x20, 0x00, 0x10, 0x00, 0x1a, 0x03,
+  0x40, 0x0c, 0x00, 0x0b, 0x00, 0x0b, 0x09, 0x00, 0x20, 0x00, 0x41, 0x01,
+  0x6a, 0x10, 0x03, 0x0b, 0x09, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x12,
+  0x04, 0x0b, 0x17, 0x01, 0x01, 0x7f, 0x03, 0x40, 0x20, 0x01, 0x41, 0x01,
+  0x6a, 0x21, 0x01, 0x20, 0x01, 0x20, 0x00, 0x49, 0x0d, 0x00, 0x0b, 0x20,
+  0x01, 0x0b
+};
+
+/* stop(n) = n, and asks the store to interrupt the running wasm. */
+static kumi_error *host_stop(kumi_caller *caller, void *env, const kumi_val *args, kumi_val *results) {
+  (void)env;
+  kumi_store_interrupt(kumi_caller_store(caller));
+  results[0] = args[0];
+  return NULL;
+}
+
+static kumi_instance *instantiate_spin(kumi_engine *eng, kumi_store *s, kumi_module **mod) {
+  kumi_error *e = NULL;
+  *mod = kumi_module_new(eng, spin_wasm, sizeof spin_wasm, &e);
+  kumi_instance *inst = NULL;
+  if (*mod) {
+    kumi_linker *l = kumi_linker_new(s);
+    kumi_linker_define_func(l, "host", "stop", &type_i_i, host_stop, NULL);
+    inst = kumi_linker_instantiate(l, *mod, &e);
+    kumi_linker_free(l);
+  }
+  if (e) fprintf(stderr, "spin: %s\n", kumi_error_message(e));
+  kumi_error_free(e);
+  return inst;
+}
+
+/* Traps with code and message; the store stays usable after. */
+static void expect_stop(kumi_store *s, kumi_instance *inst, const char *name, kumi_trap_code code, const char *msg) {
+  kumi_val arg = kumi_val_i32(0), r;
+  kumi_error *e = expect_trap(call(s, inst, name, &arg, 1, &r, 1), code);
+  if (e) CHECK(strstr(kumi_error_message(e), msg) != NULL);
+  kumi_error_free(e);
+  if (code == KUMI_TRAP_OUT_OF_FUEL) {
+    CHECK(kumi_store_fuel(s) == 0);
+    kumi_store_set_fuel(s, 100);
+  }
+  CHECK(call_i(s, inst, "count", 1, 10, 0, 0) == 10);
+}
+
+#if defined(__unix__)
+/* The store a SIGALRM interrupts: a signal handler can only reach it
+ * through a global. */
+static kumi_store *volatile alarm_store;
+static void on_alarm(int sig) {
+  (void)sig;
+  kumi_store_interrupt(alarm_store);
+}
+
+/* An endless loop without fuel, stopped from a signal handler. */
+static void test_interrupt_from_signal(kumi_store *s, kumi_instance *inst) {
+  alarm_store = s;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;
+  sigemptyset(&sa.sa_mask);
+  CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
+  struct itimerval t = {{0, 0}, {0, 20000}};
+  CHECK(setitimer(ITIMER_REAL, &t, NULL) == 0);
+  expect_stop(s, inst, "spin", KUMI_TRAP_INTERRUPTED, "interrupted");
+  signal(SIGALRM, SIG_DFL);
+}
+#endif
+
+/* Fuel stops loops, recursion and tail-call loops; an interrupt request
+ * stops the loop after the host call that made it and is then spent;
+ * without fuel, deep recursion still exhausts the stack. */
+static void test_runaway(kumi_engine *eng) {
+  kumi_limits lim = {0};
+  lim.fuel = 100000;
+  kumi_store *s = kumi_store_new(eng, &lim);
+  kumi_module *m;
+  kumi_instance *inst = instantiate_spin(eng, s, &m);
+  CHECK(inst != NULL);
+  if (inst) {
+    CHECK(kumi_store_fuel(s) == 100000);
+    /* count(n) takes n - 1 back-edges */
+    CHECK(call_i(s, inst, "count", 1, 1000, 0, 0) == 1000);
+    CHECK(kumi_store_fuel(s) == 100000 - 999);
+    kumi_store_set_fuel(s, 5000);
+    CHECK(call_i(s, inst, "count", 1, 5001, 0, 0) == 5001);
+    CHECK(kumi_store_fuel(s) == 0);
+    kumi_val arg = kumi_val_i32(2), r;
+    kumi_error_free(expect_trap(call(s, inst, "count", &arg, 1, &r, 1), KUMI_TRAP_OUT_OF_FUEL));
+    CHECK(kumi_store_fuel(s) == 0);
+    kumi_store_set_fuel(s, 2);
+    CHECK(call_i(s, inst, "count", 1, 3, 0, 0) == 3);
+    CHECK(kumi_store_fuel(s) == 0);
+    kumi_store_set_fuel(s, 1000000);
+    expect_stop(s, inst, "spin", KUMI_TRAP_OUT_OF_FUEL, "all fuel consumed");
+    kumi_store_set_fuel(s, 1000000);
+    expect_stop(s, inst, "tspin", KUMI_TRAP_OUT_OF_FUEL, "all fuel consumed");
+    kumi_store_set_fuel(s, 5000);
+    expect_stop(s, inst, "rec", KUMI_TRAP_OUT_OF_FUEL, "all fuel consumed");
+    kumi_store_set_fuel(s, KUMI_FUEL_UNLIMITED);
+    CHECK(kumi_store_fuel(s) == KUMI_FUEL_UNLIMITED);
+    expect_stop(s, inst, "rec", KUMI_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    CHECK(kumi_store_fuel(s) == KUMI_FUEL_UNLIMITED);
+    expect_stop(s, inst, "stop_then_spin", KUMI_TRAP_INTERRUPTED, "interrupted");
+    /* a request made between calls stops the next one, once */
+    kumi_store_interrupt(s);
+    expect_stop(s, inst, "spin", KUMI_TRAP_INTERRUPTED, "interrupted");
+    CHECK(call_i(s, inst, "count", 1, 100000, 0, 0) == 100000);
+#if defined(__unix__)
+    test_interrupt_from_signal(s, inst);
+#endif
+  }
+  kumi_module_free(m);
+  kumi_store_free(s);
+
+  /* unlimited by default */
+  s = kumi_store_new(eng, NULL);
+  CHECK(kumi_store_fuel(s) == KUMI_FUEL_UNLIMITED);
+  kumi_store_free(s);
+}
+
 int main(void) {
   kumi_engine *eng = kumi_engine_new(NULL);
   kumi_store *s = kumi_store_new(eng, NULL);
@@ -552,6 +705,7 @@ int main(void) {
   test_limits(eng);
   test_tail_calls(eng);
   test_multi_memory(eng);
+  test_runaway(eng);
   kumi_engine_free(eng);
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
