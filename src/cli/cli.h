@@ -18,6 +18,11 @@ int cli_wit(int argc, char **argv);      /* wit.c */
 #include "kumi.h"
 #include <stdio.h>
 bool cli_parse_val(kumi_valkind t, const char *s, kumi_val *out);
+
+/* Reads `IN [-o OUT]` (args.c). Returns -1 when the command should go on
+ * with *in set (*out may be NULL); otherwise the exit status, after
+ * printing the usage (to stdout for --help, to stderr for a mistake). */
+int cli_in_out_args(int argc, char **argv, void (*usage)(FILE *), const char **in, const char **out);
 void cli_print_val(FILE *f, const kumi_val *v);
 
 #endif

@@ -43,27 +43,9 @@ static int write_all(const char *path, const uint8_t *data, size_t len) {
 }
 
 int cli_parse(int argc, char **argv) {
-  const char *in = NULL, *out = NULL;
-  for (int k = 1; k < argc; k++) {
-    if (strcmp(argv[k], "-o") == 0 && k + 1 < argc) {
-      out = argv[++k];
-    } else if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
-      usage(stdout);
-      return 0;
-    } else if (argv[k][0] == '-' && argv[k][1]) {
-      usage(stderr);
-      return 1;
-    } else if (!in) {
-      in = argv[k];
-    } else {
-      usage(stderr);
-      return 1;
-    }
-  }
-  if (!in) {
-    usage(stderr);
-    return 1;
-  }
+  const char *in, *out;
+  int status = cli_in_out_args(argc, argv, usage, &in, &out);
+  if (status >= 0) return status;
   const kumi_allocator *a = kb_default_allocator();
   uint8_t *src;
   size_t len;
