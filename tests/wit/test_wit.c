@@ -62,70 +62,7 @@ static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_siz
 
 /* ---- helpers ---- */
 
-static char *read_text(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *b = malloc(cap);
-  for (size_t got; b && (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
-    n += got;
-    if (n + 1 == cap) {
-      char *nb = realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        b = NULL;
-        break;
-      }
-      b = nb;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (!b) return NULL;
-  b[n] = 0;
-  *len = n;
-  return b;
-}
-
-static bool is_dir(const char *p) {
-  struct stat st;
-  return !stat(p, &st) && S_ISDIR(st.st_mode);
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Sorted entries of a directory (malloc'd); returns the count. */
-static size_t list_dir(const char *dir, char ***out) {
-  DIR *d = opendir(dir);
-  *out = NULL;
-  if (!d) return 0;
-  size_t n = 0, cap = 0;
-  char **v = NULL;
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (de->d_name[0] == '.') continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      char **nv = realloc(v, cap * sizeof *v);
-      if (!nv) break;
-      v = nv;
-    }
-    size_t l = strlen(de->d_name);
-    v[n] = malloc(l + 1);
-    if (!v[n]) break;
-    memcpy(v[n], de->d_name, l + 1);
-    n++;
-  }
-  closedir(d);
-  if (n) qsort(v, n, sizeof *v, cmp_str);
-  *out = v;
-  return n;
-}
-
-static void free_list(char **v, size_t n) {
-  for (size_t i = 0; i < n; i++) free(v[i]);
-  free(v);
-}
+#include "files.h"
 
 static const kumi_allocator *alloc_hook;
 
@@ -369,9 +306,9 @@ static void test_errors(const char *dir) {
     char *text;
     if (is_dir(path)) {
       (void)FMT(exp, "%s/expect.txt", path);
-      text = read_text(exp, &len);
+      text = read_file(exp, &len);
     } else {
-      text = read_text(path, &len);
+      text = read_file(path, &len);
     }
     CHECK(text && !strncmp(text, "// ERROR ", 9), "%s: no `// ERROR` line", path);
     if (text && !strncmp(text, "// ERROR ", 9)) run_error_case(path, text);
@@ -472,7 +409,7 @@ static void test_fuzz(const char *shared) {
       char p[4400];
       snprintf(p, sizeof p, "%s/%s", dir, names[k]);
       size_t len;
-      char *t = read_text(p, &len);
+      char *t = read_file(p, &len);
       if (!t) continue;
       char *body = t;
       if (total) { /* drop the package line of later files */

@@ -73,69 +73,7 @@ static const kumi_allocator *alloc_hook;
 
 #define FMT(buf, ...) (snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
 
-static uint8_t *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16, n = 0;
-  uint8_t *b = malloc(cap);
-  for (size_t got; b && (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
-    n += got;
-    if (n + 1 == cap) {
-      uint8_t *nb = realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        b = NULL;
-        break;
-      }
-      b = nb;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (!b) return NULL;
-  b[n] = 0;
-  *len = n;
-  return b;
-}
-
-static bool is_dir(const char *p) {
-  struct stat st;
-  return !stat(p, &st) && S_ISDIR(st.st_mode);
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static size_t list_dir(const char *dir, char ***out) {
-  DIR *d = opendir(dir);
-  *out = NULL;
-  if (!d) return 0;
-  size_t n = 0, cap = 0;
-  char **v = NULL;
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (de->d_name[0] == '.') continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      char **nv = realloc(v, cap * sizeof *v);
-      if (!nv) break;
-      v = nv;
-    }
-    size_t l = strlen(de->d_name);
-    v[n] = malloc(l + 1);
-    if (!v[n]) break;
-    memcpy(v[n], de->d_name, l + 1);
-    n++;
-  }
-  closedir(d);
-  if (n) qsort(v, n, sizeof *v, cmp_str);
-  *out = v;
-  return n;
-}
-
-static void free_list(char **v, size_t n) {
-  for (size_t i = 0; i < n; i++) free(v[i]);
-  free(v);
-}
+#include "files.h"
 
 /* Equal except for the `producers` custom section (ours names kumi). */
 static bool leb(const uint8_t *b, size_t len, size_t *pos, uint64_t *out) {
@@ -205,7 +143,7 @@ static void check_world(const char *jco_dir, const char *ver, const char *prop, 
   char path[4096];
   (void)FMT(path, "%s/worlds/%s/%s-%s.wasm", jco_dir, ver, prop, wname);
   size_t flen = 0;
-  uint8_t *file = read_file(path, &flen);
+  uint8_t *file = (uint8_t *)read_file(path, &flen);
   CHECK(file != NULL, "%s: missing (run tests/wit/jco/generate.mjs)", path);
   if (file) {
     size_t slen = 0;
@@ -429,7 +367,7 @@ static void test_components(const char *shared, const char *jco_dir) {
       (void)FMT(want_path, "%s/%s", sdir, files[i]);
       (void)FMT(wasm_path, "%s/%s/%.*s.wasm", suites_dir, suites[s], (int)(l - 4), files[i]);
       size_t wl = 0, bl = 0;
-      uint8_t *want = read_file(want_path, &wl), *bin = read_file(wasm_path, &bl);
+      uint8_t *want = (uint8_t *)read_file(want_path, &wl), *bin = (uint8_t *)read_file(wasm_path, &bl);
       CHECK(want && bin, "%s: cannot read", wasm_path);
       comp_total++;
       if (want && bin) {
@@ -479,7 +417,7 @@ static void test_extra(const char *jco_dir) {
     size_t ml = 0, fl = 0, sl = 0;
     e = p->nworlds == 1 ? wit_encode_world_metadata(r, p->worlds[0], &mine, &ml) : kb_error_oom();
     if (e) kumi_error_free(e);
-    uint8_t *file = read_file(emb, &fl);
+    uint8_t *file = (uint8_t *)read_file(emb, &fl);
     const uint8_t *sec = file ? wit_find_custom(file, fl, "component-type", true, &sl) : NULL;
     bool same = mine && sec && same_but_producers(sec, sl, mine, ml);
     CHECK(same, "%s: world bytes differ from jco", emb);
@@ -489,7 +427,7 @@ static void test_extra(const char *jco_dir) {
   }
   wit_resolve_free(r);
   size_t bl = 0, wl = 0;
-  uint8_t *bin = read_file(comp, &bl), *w = read_file(want, &wl);
+  uint8_t *bin = (uint8_t *)read_file(comp, &bl), *w = (uint8_t *)read_file(want, &wl);
   CHECK(bin && w, "%s: cannot read", comp);
   if (bin && w) {
     r = wit_resolve_new(alloc_hook);
@@ -559,7 +497,7 @@ static void mutate_run(const uint8_t *bin, size_t len, int iters, uint64_t seed)
 /* Mutates a file (a component or a jco world encoding). */
 static void fuzz_file(const char *path, int iters) {
   size_t len = 0;
-  uint8_t *bin = read_file(path, &len);
+  uint8_t *bin = (uint8_t *)read_file(path, &len);
   if (!bin) return;
   mutate_run(bin, len, iters, 0x2545f4914f6cdd1dull ^ len);
   free(bin);
