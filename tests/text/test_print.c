@@ -17,21 +17,13 @@
 #include "text/text.h"
 
 #include <dirent.h>
+#include "../test.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
 
 typedef struct counting {
   long long live;
@@ -267,7 +259,7 @@ static void corpus_dir(const char *dir, int depth, corpus_counts *c) {
   DIR *d = opendir(dir);
   if (!d) {
     fprintf(stderr, "cannot open %s\n", dir);
-    failed++;
+    test_failed++;
     return;
   }
   char **names = NULL;
@@ -308,8 +300,7 @@ int main(int argc, char **argv) {
     printf("round trip: %zu .wasm files, %zu valid modules: %zu identical, %zu re-encoded canonically (same "
            "text), %zu different, %zu print errors, %zu parse errors\n",
            c.files, c.valid, c.same, c.equivalent, c.different, c.print_errors, c.parse_errors);
-    if (c.different || c.print_errors || c.parse_errors) failed++;
+    if (c.different || c.print_errors || c.parse_errors) test_failed++;
   }
-  printf("test_print: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return test_summary();
 }

@@ -4,20 +4,12 @@
  * clean failure when any allocation fails, or on truncated input). */
 #include "text/wast.h"
 
+#include "../test.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
 
 typedef struct counting {
   long long live;
@@ -221,6 +213,5 @@ int main(void) {
   test_commands();
   test_errors();
   test_alloc_and_truncation();
-  printf("test_wast: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return test_summary();
 }

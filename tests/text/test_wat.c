@@ -6,19 +6,11 @@
 #include "text/wat.h"
 #include "text/text.h"
 
+#include "../test.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
 
 /* An allocator that counts live bytes and can fail the Nth allocation. */
 typedef struct counting {
@@ -431,6 +423,5 @@ int main(void) {
   test_proposals();
   test_script_forms();
   test_allocation();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return test_summary();
 }
