@@ -374,6 +374,62 @@ size_t kumi_component_func_result_count(const kumi_component_func *f); /* 0 or 1
 kumi_error *kumi_component_func_call(kumi_store *store, kumi_component_func *f, const kumi_cval *args, size_t nargs,
                                      kumi_cval *results, size_t nresults);
 
+/* ---- linking components to the host -------------------------------------
+ * A kumi_component_linker holds host definitions named as in WIT: functions
+ * and resource types inside an interface ("ns:pkg/iface@1.2.3"), or at the
+ * top level (iface NULL). kumi_component_linker_instantiate satisfies every
+ * import of a component from it:
+ *  - an imported instance "ns:pkg/iface@V" is satisfied by the host
+ *    interface of exactly that name or else by the one with the same
+ *    ns:pkg/iface whose version is semver-compatible and not lower (same
+ *    major; for 0.x the same minor; for 0.0.x the same patch), the highest
+ *    such: an import of @0.2.3 is satisfied by a host @0.2.12. Every
+ *    function and resource type the imported instance type lists must be
+ *    defined there (extra host definitions are fine);
+ *  - a top-level imported function or resource type by its plain name;
+ *  - a host function defined with a type (a WIT function type) is checked
+ *    against the import's type by the Component Model's subtyping rules; one
+ *    defined without takes the import's type.
+ * An unsatisfied or mistyped import is a KUMI_ERR_LINK error naming the
+ * import, the type it expects and what the linker has.
+ *
+ * Host functions see component values. Handles of a resource type the host
+ * defined carry the host's representation (rep, any u32 the host chose): a
+ * host function returning own<R> hands the caller a new handle for rep; one
+ * receiving own<R> takes rep back from the caller (the caller's handle is
+ * gone, the host now owns it); borrow<R> gives rep for the duration of the
+ * call. When a component drops the last own handle of a host resource, the
+ * resource's destructor runs with its rep. */
+typedef struct kumi_component_linker kumi_component_linker;
+
+/* A host function. args are the lifted arguments (owned by the runtime, valid
+ * during the call). When the function type has a result, the callback must
+ * set *result, allocating with a (the store's allocator); the runtime frees
+ * it. Return NULL, or an error: kumi_error_new (a trap) or
+ * kumi_error_new_exit (the guest asked to exit). */
+typedef kumi_error *(*kumi_component_host_fn)(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
+                                              kumi_cval *result);
+/* Called when the last own handle of a host resource is dropped. */
+typedef void (*kumi_component_host_dtor)(void *env, uint32_t rep);
+
+kumi_component_linker *kumi_component_linker_new(kumi_engine *engine);
+void kumi_component_linker_free(kumi_component_linker *l);
+/* Defines function `name` in interface iface (NULL: top level). type is a
+ * WIT function type written with anonymous types ("func(a: u32, s: string)
+ * -> result<list<u8>, string>"; a resource type defined in the same
+ * interface may be named: r, own<r>, borrow<r>) or NULL (untyped: the
+ * function takes the type the import declares). Defining a name twice is
+ * an error. */
+kumi_error *kumi_component_linker_define_func(kumi_component_linker *l, const char *iface, const char *name,
+                                              const char *type, kumi_component_host_fn fn, void *env);
+/* Defines resource type `name` in iface (NULL: top level); dtor may be NULL. */
+kumi_error *kumi_component_linker_define_resource(kumi_component_linker *l, const char *iface, const char *name,
+                                                  kumi_component_host_dtor dtor, void *env);
+/* Instantiates c, its imports satisfied from l (see above). l must outlive
+ * the instance. */
+kumi_component_instance *kumi_component_linker_instantiate(kumi_component_linker *l, kumi_store *store,
+                                                           kumi_component *c, kumi_error **error);
+
 #ifdef __cplusplus
 }
 #endif

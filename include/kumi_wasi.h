@@ -104,6 +104,13 @@ void kumi_wasi_free(kumi_wasi *w);
 /* Defines every function of wasi_snapshot_preview1 in l, bound to w. The
  * functions find the guest's memory through its export "memory". */
 kumi_error *kumi_linker_add_wasi_preview1(kumi_linker *l, kumi_wasi *w);
+/* Defines WASI 0.2 for components in l, backed by w (the same arguments,
+ * environment, preopens and stdio as preview1): wasi:io (error, poll,
+ * streams), wasi:cli (environment, exit, stdin/stdout/stderr, terminal-*),
+ * wasi:clocks (monotonic-clock, wall-clock), wasi:random (random, insecure,
+ * insecure-seed) and wasi:filesystem (types, preopens), all at @0.2.12 so
+ * that every 0.2.x import matches by semver. w must outlive the instances. */
+kumi_error *kumi_component_linker_add_wasi_p2(kumi_component_linker *l, kumi_wasi *w);
 
 /* Captured output of stdout or stderr (see kumi_wasi_config_stdio_capture);
  * NULL with *len = 0 when that stream is not captured. Valid until the next
