@@ -373,6 +373,15 @@ size_t kumi_component_func_result_count(const kumi_component_func *f); /* 0 or 1
  * trap returns a KUMI_ERR_TRAP error. */
 kumi_error *kumi_component_func_call(kumi_store *store, kumi_component_func *f, const kumi_cval *args, size_t nargs,
                                      kumi_cval *results, size_t nresults);
+/* Drops an own handle the host received from inst (e.g. the result of a
+ * resource constructor) of the resource type `resource` that inst exports
+ * (iface NULL: at the top level; else inside the exported instance iface):
+ * runs the resource's destructor, if it has one, with the handle's rep.
+ * Owning handles of a component's resources are the representation the
+ * host sees: pass them back as borrow<R> (kumi_cval_handle(KUMI_CV_BORROW,
+ * h.of.handle)) to call methods, and drop each exactly once. */
+kumi_error *kumi_component_instance_drop(kumi_store *store, kumi_component_instance *inst, const char *iface,
+                                         const char *resource, const kumi_cval *handle);
 
 /* ---- linking components to the host -------------------------------------
  * A kumi_component_linker holds host definitions named as in WIT: functions
@@ -399,7 +408,15 @@ kumi_error *kumi_component_func_call(kumi_store *store, kumi_component_func *f, 
  * receiving own<R> takes rep back from the caller (the caller's handle is
  * gone, the host now owns it); borrow<R> gives rep for the duration of the
  * call. When a component drops the last own handle of a host resource, the
- * resource's destructor runs with its rep. */
+ * resource's destructor runs with its rep (handles still held by the guest
+ * when its instance is freed are not destroyed).
+ *
+ * kumi_component_instantiate is instantiation with an empty linker: an
+ * import that needs a host definition is a KUMI_ERR_LINK error ("import
+ * X not defined"); an imported instance that exports only types needs
+ * none. A host function may call back into the component only where the
+ * Component Model allows it (an instance being called cannot be entered
+ * again: such a call traps). */
 typedef struct kumi_component_linker kumi_component_linker;
 
 /* A host function. args are the lifted arguments (owned by the runtime, valid

@@ -161,6 +161,16 @@ typedef struct abi_str {
 kumi_error *abi_store_string_range(abi_cx *cx, const abi_str *s, uint64_t *ptr, uint64_t *tagged_units);
 /* load_string_from_range: a well-formed UTF-8 copy of the string. */
 kumi_error *abi_load_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged_units, kumi_cval *out);
+/* Every check (and trap) of abi_load_string_range, without the copy. */
+kumi_error *abi_check_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged_units);
+/* store_string_into_range into dst of the string (src_ptr, src_tagged) in
+ * src's memory and encoding (a fused call: no copy in between). The source
+ * range gets load_string_from_range's length, alignment and bounds checks;
+ * checked says its contents were validated already (abi_check_string_range)
+ * so a same-encoding copy skips the second pass. src's memory is looked up
+ * again (and the range re-checked) after each of dst's reallocs. */
+kumi_error *abi_store_string_from(abi_cx *dst, abi_cx *src, uint64_t src_ptr, uint64_t src_tagged, bool checked,
+                                  uint64_t *ptr, uint64_t *tagged_units);
 
 /* ---- a WIT-like type syntax (abi_typestr.c) ------------------------------------
  * Parses the type syntax of the Canonical ABI vectors (`list<u8>`,

@@ -140,11 +140,13 @@ static bool make_str(const abi_cx *cx, const uint8_t *b, size_t n, kumi_cval *ou
   return true;
 }
 
-kumi_error *abi_load_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged, kumi_cval *out) {
+/* The checks of load_string_from_range up to the decoding: the length
+ * limit, alignment and bounds; the byte length and the form (0 utf8, 1
+ * utf16, 2 latin1) of the string. */
+static kumi_error *string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged, uint64_t *blen_out, uint8_t *form_out) {
   uint64_t tag = tag_of(cx->mem64), blen;
   uint64_t align = 1;
   uint8_t form;
-  *out = kumi_cval_bool(false);
   switch (cx->encoding) {
   case ABI_UTF8: blen = tagged; form = 0; break;
   case ABI_UTF16:
@@ -168,6 +170,38 @@ kumi_error *abi_load_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged, kum
   if (blen > ABI_MAX_BYTE_LENGTH) return abi_trap(cx, "string byte length exceeds the limit");
   if (ptr % align) return abi_trap(cx, "unaligned string pointer");
   if (!in_range(cx, ptr, blen)) return abi_trap(cx, "string out of bounds");
+  *blen_out = blen;
+  *form_out = form;
+  return NULL;
+}
+
+kumi_error *abi_check_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged) {
+  uint64_t blen;
+  uint8_t form;
+  kumi_error *err = string_range(cx, ptr, tagged, &blen, &form);
+  if (err) return err;
+  const uint8_t *src = cx->mem + ptr;
+  if (form == 0) return utf8_ok(src, blen) ? NULL : abi_trap(cx, "invalid UTF-8 string");
+  if (form == 1) {
+    /* what cp_next accepts: surrogates only in high-low pairs */
+    for (uint64_t i = 0; i < blen; i += 2) {
+      uint32_t u = (uint32_t)src[i] | (uint32_t)src[i + 1] << 8;
+      if (u - 0xD800u >= 0x800u) continue;
+      if (u >= 0xDC00 || blen - i < 4) return abi_trap(cx, "invalid UTF-16 string");
+      uint32_t l = (uint32_t)src[i + 2] | (uint32_t)src[i + 3] << 8;
+      if (l - 0xDC00u >= 0x400u) return abi_trap(cx, "invalid UTF-16 string");
+      i += 2;
+    }
+  }
+  return NULL;
+}
+
+kumi_error *abi_load_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged, kumi_cval *out) {
+  uint64_t blen;
+  uint8_t form;
+  *out = kumi_cval_bool(false);
+  kumi_error *range_err = string_range(cx, ptr, tagged, &blen, &form);
+  if (range_err) return range_err;
   const uint8_t *src = cx->mem + ptr;
   if (form == 0) {
     if (!utf8_ok(src, blen)) return abi_trap(cx, "invalid UTF-8 string");
@@ -197,11 +231,22 @@ typedef struct st {
   cpsrc src;
   uint64_t units; /* source code units (tag removed) */
   uint64_t ptr;
+  /* A source in another context's memory (abi_store_string_from): looked
+   * up again after every realloc, which may run code that moves it. */
+  abi_cx *src_cx;
+  uint64_t src_ptr;
+  bool checked; /* the source is known to be well-formed */
 } st;
 
 static kumi_error *st_realloc(st *s, uint64_t old_ptr, uint64_t old_size, uint64_t align, uint64_t new_size) {
   if (new_size > REALLOC_I32_MAX) return abi_trap(s->cx, "string too large to store");
-  return abi_realloc(s->cx, old_ptr, old_size, align, new_size, &s->ptr);
+  kumi_error *e = abi_realloc(s->cx, old_ptr, old_size, align, new_size, &s->ptr);
+  if (e || !s->src_cx) return e;
+  abi_cx *sc = s->src_cx;
+  if (sc->hooks.memory) sc->hooks.memory(sc->hooks.ud, &sc->mem, &sc->mem_size);
+  if (!in_range(sc, s->src_ptr, s->src.n)) return abi_trap(sc, "string out of bounds");
+  s->src.p = sc->mem + s->src_ptr;
+  return NULL;
 }
 
 static kumi_error *st_check(st *s, uint64_t align, uint64_t len) {
@@ -220,8 +265,9 @@ static kumi_error *store_copy(st *s, uint64_t unit, uint64_t align, uint8_t dst_
   if (e) return e;
   uint8_t *o = s->cx->mem + s->ptr;
   if (s->src.form == dst_form && s->src.n == blen) {
-    /* same encoding: validate, then copy */
-    if (dst_form == 0) {
+    /* same encoding: validate (unless already checked), then copy */
+    if (s->checked) {
+    } else if (dst_form == 0) {
       if (!utf8_ok(s->src.p, s->src.n)) return bad_src(s);
     } else if (dst_form == 1) {
       cpsrc v = s->src;
@@ -380,10 +426,38 @@ static kumi_error *store_probably_utf16(st *s, uint64_t *units) {
   return NULL;
 }
 
+static kumi_error *store_range(st *sp, const abi_str *src, uint64_t *ptr, uint64_t *tagged_units);
+
 kumi_error *abi_store_string_range(abi_cx *cx, const abi_str *src, uint64_t *ptr, uint64_t *tagged_units) {
   st s;
   memset(&s, 0, sizeof s);
   s.cx = cx;
+  return store_range(&s, src, ptr, tagged_units);
+}
+
+kumi_error *abi_store_string_from(abi_cx *dst, abi_cx *src, uint64_t src_ptr, uint64_t src_tagged, bool checked,
+                                  uint64_t *ptr, uint64_t *tagged_units) {
+  st s;
+  memset(&s, 0, sizeof s);
+  s.cx = dst;
+  s.src_cx = src;
+  s.src_ptr = src_ptr;
+  s.checked = checked;
+  *ptr = 0;
+  *tagged_units = 0;
+  abi_str str = {NULL, src->encoding, src->mem64, src_tagged};
+  /* the source range, as load_string_from_range checks it */
+  uint64_t blen;
+  uint8_t form;
+  kumi_error *e = string_range(src, src_ptr, src_tagged, &blen, &form);
+  if (e) return e;
+  str.bytes = src->mem + src_ptr;
+  return store_range(&s, &str, ptr, tagged_units);
+}
+
+static kumi_error *store_range(st *sp, const abi_str *src, uint64_t *ptr, uint64_t *tagged_units) {
+  st s = *sp;
+  abi_cx *cx = s.cx;
   uint64_t stag = tag_of(src->mem64);
   uint8_t simple; /* 0 utf8, 1 utf16, 2 latin1 */
   if (src->encoding == ABI_LATIN1_UTF16) {

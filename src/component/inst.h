@@ -1,6 +1,8 @@
-/* The component runtime (inst.c): kumi_component, instantiation and calls
- * of exported functions. Internal to kumi; the public side is the
- * "components" part of include/kumi.h.
+/* The component runtime: kumi_component, instantiation (inst.c), calls
+ * (inst_call.c) and top-level imports from a kumi_component_linker
+ * (inst_link.c, linker.c); shared internals in inst_rt.h. Internal to kumi;
+ * the public side is the "components" and "linking components to the
+ * host" parts of include/kumi.h.
  *
  * Instantiation walks the definitions of each (nested) component once, in
  * binary order, keeping one index space per sort (rt_scope, one per
@@ -11,7 +13,8 @@
  * types are not kept), only as far as lifting and lowering need: defined
  * value types, function types and resource types (a fresh rid per
  * instantiation). Calls between components go through kumi_cval (lift,
- * then lower); fused adapters are later work. Reentrance follows
+ * then lower); fused adapters are later work. Host functions take and
+ * return kumi_cval too. Reentrance follows
  * CanonicalABI.md's may_enter_from; may_leave is false during post-return. */
 #ifndef KUMI_COMPONENT_INST_H
 #define KUMI_COMPONENT_INST_H
