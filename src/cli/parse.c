@@ -1,4 +1,5 @@
-/* `kumi parse FILE.wat [-o FILE.wasm]`: the text format to the binary. */
+/* `kumi parse FILE.wat [-o FILE.wasm]`: the text format to the binary, for
+ * core modules and components alike. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -10,7 +11,8 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: kumi parse FILE.wat [-o FILE.wasm]\n"
-          "Encodes a module written in the WebAssembly text format as a binary module.\n"
+          "Encodes a core module or a component written in the WebAssembly text\n"
+          "format as a binary.\n"
           "Without -o the output is FILE with its .wat extension replaced by .wasm;\n"
           "-o - writes to standard output.\n");
 }
@@ -57,7 +59,7 @@ int cli_parse(int argc, char **argv) {
   }
   uint8_t *bin;
   size_t bin_len;
-  e = text_parse_wat(a, (const char *)src, len, &bin, &bin_len);
+  e = text_parse_any(a, (const char *)src, len, &bin, &bin_len);
   if (e) {
     fprintf(stderr, "%s:%s\n", in, kumi_error_message(e));
     if (kumi_error_offset(e) != KUMI_NO_OFFSET) show_source_line((const char *)src, len, kumi_error_offset(e));

@@ -1,5 +1,6 @@
-/* `kumi print FILE.wasm [-o FILE.wat]`: a core module binary in the text
- * format (src/text/print.h: flat instructions, numeric indices; custom
+/* `kumi print FILE.wasm [-o FILE.wat]`: a core module or component binary
+ * in the text format (src/text/print.h and text.h: flat instructions,
+ * numeric references, identifiers from the name sections; other custom
  * sections are not printed). Without -o the text goes to standard output. */
 #include "cli.h"
 
@@ -8,13 +9,15 @@
 
 #include "base/base.h"
 #include "text/print.h"
+#include "text/text.h"
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: kumi print FILE.wasm [-o FILE.wat]\n"
-          "Prints a core module binary in the WebAssembly text format, which\n"
-          "`kumi parse` turns back into the same binary (custom sections, such\n"
-          "as `name`, are left out). Without -o the text goes to standard output.\n");
+          "Prints a core module or component binary in the WebAssembly text\n"
+          "format, which `kumi parse` turns back into the same binary. Names from\n"
+          "the `name`/`component-name` sections become $identifiers; other custom\n"
+          "sections are left out. Without -o the text goes to standard output.\n");
 }
 
 int cli_print(int argc, char **argv) {
@@ -32,7 +35,7 @@ int cli_print(int argc, char **argv) {
   }
   char *text;
   size_t text_len;
-  e = text_print_module(a, bin, len, &text, &text_len);
+  e = text_print(a, bin, len, &text, &text_len);
   kb_free(a, bin, len);
   if (e) {
     if (kumi_error_offset(e) != KUMI_NO_OFFSET)

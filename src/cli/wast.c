@@ -1,6 +1,7 @@
 /* kumi wast [--verbose] [--skip LIST] FILE.json|FILE.wast...
  *
- * Runs wast2json manifests or .wast scripts (see wast_script.c for what each command checks)
+ * Runs wast2json manifests or .wast scripts, core and component (see
+ * wast_script.c for what each command checks)
  * and prints, per manifest, its failures and a line
  * `FILE: N passed, N failed[, N skipped]`, then a `total: ...` line.
  * Exit status 1 when anything failed outside the skip list, else 0.
@@ -20,10 +21,10 @@
 
 static void usage(FILE *f) {
   fprintf(f, "usage: kumi wast [--verbose] [--skip LIST] [--features LIST | --all-features] FILE...\n"
-             "  Runs WebAssembly spec test scripts: .wast files (core modules) or\n"
-             "  manifests made by wast2json (.json; core modules and components;\n"
-             "  self-contained components are instantiated and run; what the\n"
-             "  component runtime lacks yet (async, imports) is skipped, with the reason).\n"
+             "  Runs WebAssembly spec test scripts: .wast files or manifests made by\n"
+             "  wast2json (.json), with core modules and components (self-contained\n"
+             "  components are instantiated and run; what the component runtime lacks\n"
+             "  yet (async, imports) is skipped, with the reason).\n"
              "  --verbose        print every command and spectest print calls\n"
              "  --skip LIST      known failures: lines `stem:line  # reason`\n"
              "  --features LIST  Component Model features, wasm-tools names separated by\n"
@@ -126,10 +127,20 @@ void cli_wast_skip_free(wast_skiplist *sl) {
   kb_vec_free(sl->alloc, &sl->entries);
 }
 
-/* True when path, less its ".json" or ".wast", ends with "/" + entry. */
+/* True when path, less its ".json" or ".wast", ends with "/" + entry. An
+ * entry in the manifest layout `dir/stem/stem` also names the script
+ * `dir/stem.wast`, so one skip list serves both forms. */
 static bool path_matches(const char *path, const char *entry) {
   size_t pl = strlen(path), el = strlen(entry);
-  if (pl > 5 && (strcmp(path + pl - 5, ".json") == 0 || strcmp(path + pl - 5, ".wast") == 0)) pl -= 5;
+  bool wast = pl > 5 && strcmp(path + pl - 5, ".wast") == 0;
+  if (pl > 5 && (strcmp(path + pl - 5, ".json") == 0 || wast)) pl -= 5;
+  if (wast) {
+    const char *last = strrchr(entry, '/');
+    size_t ll = last ? el - (size_t)(last - entry) - 1 : 0;
+    if (last && (size_t)(last - entry) > ll && entry[last - entry - ll - 1] == '/' &&
+        memcmp(last - ll, last + 1, ll) == 0)
+      el = (size_t)(last - entry); /* drop the repeated stem */
+  }
   if (el > pl || memcmp(path + pl - el, entry, el) != 0) return false;
   return pl == el || path[pl - el - 1] == '/';
 }

@@ -8,6 +8,7 @@
 
 #include "base/base.h"
 #include "kumi.h"
+#include "text/wast.h"
 
 typedef enum wast_comp_res {
   WAST_COMP_RAN,  /* the call ran: *err is its error (a trap) or NULL */
@@ -21,5 +22,9 @@ typedef enum wast_comp_res {
 wast_comp_res cli_wast_comp_invoke(const kumi_allocator *a, kumi_store *store, kumi_component_instance *inst,
                                    const cJSON *action, const cJSON *expected, kumi_error **err, char *why,
                                    size_t whylen);
+
+/* A component value of a .wast script as the manifests' JSON value
+ * (wast_cval.c); NULL on OOM. */
+cJSON *cli_wast_cval_json(const text_wast_cval *v);
 
 #endif

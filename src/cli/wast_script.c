@@ -222,7 +222,19 @@ static wast_result read_module(wast_script *s, const cJSON *cmd, uint8_t **bytes
                                wast_why *w) {
   const cJSON *jc = cJSON_GetObjectItemCaseSensitive(cmd, "kumi_command");
   if (s->script && cJSON_IsNumber(jc) && jc->valuedouble >= 0 && jc->valuedouble < (double)s->script->ncmds) {
-    *parse_err = text_wast_module(s->script, &s->script->cmds[(size_t)jc->valuedouble], bytes, len);
+    const text_wast_cmd *tc = &s->script->cmds[(size_t)jc->valuedouble];
+    /* A component under an unsupported feature is skipped unparsed, as its
+     * manifest binary would be (see load_any); a `(component quote ...)`
+     * is parsed, as the manifest's text file is. */
+    const text_token *kw = tc->module_tok != SIZE_MAX && tc->module_tok + 3 < s->script->ntoks
+                               ? &s->script->toks[tc->module_tok + 1] : NULL;
+    *parse_err = NULL;
+    if (s->opt->unsupported && kw && kw->kind == TK_KEYWORD && kw->slen == 9 && memcmp(kw->str, "component", 9) == 0) {
+      const text_token *q = kw[1].kind == TK_ID ? &kw[2] : &kw[1];
+      if (!(q->kind == TK_KEYWORD && q->slen == 5 && memcmp(q->str, "quote", 5) == 0))
+        return result(R_SKIP, w, "%s", s->opt->unsupported);
+    }
+    *parse_err = text_wast_module(s->script, tc, bytes, len);
     if (*parse_err && kumi_error_kind_of(*parse_err) == KUMI_ERR_OOM) {
       kumi_error_free(*parse_err);
       *parse_err = NULL;
@@ -250,7 +262,7 @@ static wast_result read_module(wast_script *s, const cJSON *cmd, uint8_t **bytes
   if (text) {
     uint8_t *wasm = NULL;
     size_t wasm_len = 0;
-    *parse_err = text_parse_wat(s->a, (const char *)*bytes, *len, &wasm, &wasm_len);
+    *parse_err = text_parse_any(s->a, (const char *)*bytes, *len, &wasm, &wasm_len);
     kb_free(s->a, *bytes, *len);
     *bytes = wasm;
     *len = wasm_len;
@@ -1057,6 +1069,7 @@ static const char *lane_text(const text_wast_value *v, unsigned k, char *buf, si
 }
 
 static cJSON *jvalue(const text_wast_value *v) {
+  if (v->cval) return cli_wast_cval_json(v->cval);
   cJSON *o = cJSON_CreateObject();
   if (!o || !cJSON_AddStringToObject(o, "type", v->type)) goto fail;
   char buf[32];

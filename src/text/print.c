@@ -4,25 +4,157 @@
  * (wat_instr.c) reads back to the same bytes: memory and table indices
  * only when not 0, align only when not natural, floats as exact hex
  * floats or nan:0x payloads, blocks with an explicit (type N) when the
- * binary used a type index. */
+ * binary used a type index. The module's and the functions' names from
+ * the name section become $identifiers (the parser writes exactly those
+ * two name subsections back); references stay numeric, and the other name
+ * subsections (locals, labels, types, tables, ...) and custom sections are
+ * not printed. text_print_core_into also prints the core modules nested in
+ * components (print_component.c). */
 #include "print.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/instr.h"
 #include "lex.h"
+#include "print_component.h"
+#include "text.h"
+
+/* ---- names beyond the module's and the functions' ----------------------- */
+
+/* Name subsections read from the module's name section: locals (2, per
+ * function), types (4), tables (5), memories (6), globals (7), element (8)
+ * and data segments (9). Entries point into the module's bytes, sorted by
+ * (function, index). */
+enum { NAMES_LOCAL = 2, NAMES_LAST = 9 };
+typedef struct pname {
+  uint32_t outer, idx;
+  const char *s;
+  uint32_t len;
+} pname;
+typedef struct pnames {
+  pname *v[NAMES_LAST + 1];
+  uint32_t n[NAMES_LAST + 1], cap[NAMES_LAST + 1];
+} pnames;
+
+static int by_outer_idx(const void *x, const void *y) {
+  const pname *a = x, *b = y;
+  if (a->outer != b->outer) return a->outer < b->outer ? -1 : 1;
+  return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static bool leb32(const uint8_t *b, size_t end, size_t *pos, uint32_t *v) {
+  uint64_t x;
+  const char *why;
+  if (!kb_leb_u(b, end, pos, 32, &x, &why)) return false;
+  *v = (uint32_t)x;
+  return true;
+}
+
+/* One name map (or, for locals, an indirect one) of subsection id in
+ * b[pos, end). A malformed map only loses names; false on OOM. */
+static bool read_name_map(const kumi_allocator *a, const uint8_t *b, size_t pos, size_t end, int id, pnames *nm) {
+  if (nm->v[id]) return true; /* the first one counts */
+  uint32_t outer_count = 1, outer = 0, total = 0;
+  size_t start = pos;
+  /* Count the entries first, so one allocation holds them. */
+  for (int pass = 0; pass < 2; pass++) {
+    pos = start;
+    if (id == NAMES_LOCAL && !leb32(b, end, &pos, &outer_count)) return true;
+    uint32_t k = 0;
+    for (uint32_t o = 0; o < outer_count; o++) {
+      uint32_t count;
+      if (id == NAMES_LOCAL && !leb32(b, end, &pos, &outer)) return true;
+      if (!leb32(b, end, &pos, &count)) return true;
+      for (uint32_t j = 0; j < count; j++) {
+        uint32_t idx, len;
+        if (!leb32(b, end, &pos, &idx) || !leb32(b, end, &pos, &len) || len > end - pos) return true;
+        if (pass == 1 && k < total) nm->v[id][k] = (pname){outer, idx, (const char *)b + pos, len};
+        pos += len;
+        k++;
+      }
+    }
+    if (pass == 0) {
+      if (k == 0) return true;
+      total = k;
+      nm->v[id] = kb_alloc(a, total * sizeof *nm->v[id]);
+      if (!nm->v[id]) return false;
+      nm->cap[id] = nm->n[id] = total;
+    }
+  }
+  qsort(nm->v[id], nm->n[id], sizeof *nm->v[id], by_outer_idx);
+  return true;
+}
+
+/* Reads the name section of m, if any (the first one). False on OOM. */
+static bool read_names(const kumi_allocator *a, const core_module *m, pnames *nm) {
+  const uint8_t *b = m->bytes;
+  size_t pos = 8, end = m->len;
+  while (pos < end) {
+    uint8_t id = b[pos++];
+    uint32_t size, nlen;
+    if (!leb32(b, end, &pos, &size) || size > end - pos) return true;
+    size_t body = pos, body_end = pos + size;
+    pos = body_end;
+    if (id != 0 || !leb32(b, body_end, &body, &nlen) || nlen != 4 || body_end - body < 4 ||
+        memcmp(b + body, "name", 4) != 0)
+      continue;
+    body += 4;
+    while (body < body_end) {
+      uint8_t sub = b[body++];
+      uint32_t sublen;
+      if (!leb32(b, body_end, &body, &sublen) || sublen > body_end - body) return true;
+      if ((sub == NAMES_LOCAL || (sub >= 4 && sub <= NAMES_LAST)) && !read_name_map(a, b, body, body + sublen, sub, nm))
+        return false;
+      body += sublen;
+    }
+    return true;
+  }
+  return true;
+}
+
+static void free_names(const kumi_allocator *a, pnames *nm) {
+  for (int k = 0; k <= NAMES_LAST; k++)
+    if (nm->v[k]) kb_free(a, nm->v[k], nm->cap[k] * sizeof *nm->v[k]);
+}
+
+static const pname *find_name(const pnames *nm, int id, uint32_t outer, uint32_t idx) {
+  size_t lo = 0, hi = nm->n[id];
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const pname *e = &nm->v[id][mid];
+    if (e->outer == outer && e->idx == idx) return e;
+    if (e->outer < outer || (e->outer == outer && e->idx < idx)) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+/* True when function f names any of its locals (parameters included). */
+static bool has_local_names(const pnames *nm, uint32_t f) {
+  size_t lo = 0, hi = nm->n[NAMES_LOCAL];
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (nm->v[NAMES_LOCAL][mid].outer < f) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < nm->n[NAMES_LOCAL] && nm->v[NAMES_LOCAL][lo].outer == f;
+}
 
 typedef struct printer {
   const kumi_allocator *a;
   const core_module *m;
-  text_buf out;
+  text_buf *out;
   unsigned indent;
+  kb_map func_ids; /* function names printed so far: a repeat is left out */
+  pnames names;
+  kb_map used[NAMES_LAST + 1]; /* identifiers printed so far, per space (locals: this function's) */
 } printer;
 
-static void put(printer *p, const char *s) { tb_bytes(&p->out, s, strlen(s)); }
+static void put(printer *p, const char *s) { tb_bytes(p->out, s, strlen(s)); }
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -33,31 +165,74 @@ static void putf(printer *p, const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (n > 0) tb_bytes(&p->out, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+  if (n > 0) tb_bytes(p->out, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 /* Indentation stops growing at MAX_INDENT levels, so deeply nested code
  * prints in space linear in its size. */
 enum { MAX_INDENT = 32 };
 static void newline(printer *p) {
-  tb_byte(&p->out, '\n');
+  tb_byte(p->out, '\n');
   for (unsigned k = 0; k < p->indent && k < MAX_INDENT; k++) put(p, "  ");
 }
 
 /* A string literal: printable ASCII as is, everything else as \hh. */
-static void string(printer *p, const uint8_t *s, size_t n) {
+static void string(printer *p, const uint8_t *s, size_t n) { text_print_string(p->out, s, n); }
+
+void text_print_string(text_buf *out, const uint8_t *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  tb_byte(&p->out, '"');
+  tb_byte(out, '"');
   for (size_t k = 0; k < n; k++) {
     uint8_t c = s[k];
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      tb_byte(&p->out, c);
+      tb_byte(out, c);
     } else {
       char e[3] = {'\\', hex[c >> 4], hex[c & 15]};
-      tb_bytes(&p->out, e, 3);
+      tb_bytes(out, e, 3);
     }
   }
-  tb_byte(&p->out, '"');
+  tb_byte(out, '"');
+}
+
+/* Characters of a plain identifier (lex.c). */
+static bool idchar(uint8_t c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return c != 0 && strchr("!#$%&'*+-./:<=>?@\\^_`|~", c) != NULL;
+}
+
+bool text_print_id(text_buf *out, const char *name, size_t n) {
+  if (!name || n == 0 || !kb_utf8_valid((const uint8_t *)name, n)) return false;
+  bool plain = true;
+  for (size_t k = 0; k < n && plain; k++) plain = idchar((uint8_t)name[k]);
+  tb_bytes(out, " $", 2);
+  if (plain) tb_bytes(out, name, n);
+  else text_print_string(out, (const uint8_t *)name, n);
+  return true;
+}
+
+/* " $name" for function k when it has a name not used before. */
+static void func_id(printer *p, uint32_t k) {
+  const char *nm = p->m->funcs[k].name;
+  if (!nm) return;
+  size_t n = strlen(nm);
+  void *old;
+  if (kb_map_get(&p->func_ids, nm, n, &old)) return;
+  if (!kb_map_put(&p->func_ids, nm, n, NULL)) {
+    p->out->oom = true;
+    return;
+  }
+  text_print_id(p->out, nm, n);
+}
+
+/* " $name" for item idx of name subsection id (for locals: of function
+ * outer) when it has a name not used before in its space. */
+static void item_id(printer *p, int id, uint32_t outer, uint32_t idx) {
+  const pname *e = find_name(&p->names, id, outer, idx);
+  if (!e) return;
+  void *old;
+  if (kb_map_get(&p->used[id], e->s, e->len, &old)) return;
+  if (!text_print_id(p->out, e->s, e->len)) return;
+  if (!kb_map_put(&p->used[id], e->s, e->len, NULL)) p->out->oom = true;
 }
 
 static void valtype(printer *p, core_valtype t) { put(p, core_valtype_name(t)); }
@@ -219,7 +394,9 @@ static void types(printer *p) {
   for (uint32_t k = 0; k < m->ntypes; k++) {
     const core_functype *ft = &m->types[k];
     newline(p);
-    put(p, "(type (func");
+    put(p, "(type");
+    item_id(p, 4, 0, k);
+    put(p, " (func");
     if (ft->nparams) {
       put(p, " (param");
       for (uint32_t j = 0; j < ft->nparams; j++) put(p, " "), valtype(p, ft->types[j]);
@@ -234,8 +411,35 @@ static void types(printer *p) {
   }
 }
 
+/* After `(type N)`: the signature again with the parameters' names, when
+ * function f names any local (the parser checks it against type N and
+ * binds the names); each parameter in its own (param). */
+static void named_params(printer *p, uint32_t f, uint32_t type) {
+  if (!has_local_names(&p->names, f) || type >= p->m->ntypes) return;
+  const core_functype *ft = &p->m->types[type];
+  for (uint32_t j = 0; j < ft->nparams; j++) {
+    put(p, " (param");
+    item_id(p, NAMES_LOCAL, f, j);
+    put(p, " ");
+    valtype(p, ft->types[j]);
+    put(p, ")");
+  }
+  if (ft->nresults) {
+    put(p, " (result");
+    for (uint32_t j = 0; j < ft->nresults; j++) put(p, " "), valtype(p, ft->types[ft->nparams + j]);
+    put(p, ")");
+  }
+}
+
+/* Forgets the local names used so far: each function is a space of its own. */
+static void new_local_space(printer *p) {
+  kb_map_free(&p->used[NAMES_LOCAL]);
+  kb_map_init(&p->used[NAMES_LOCAL], p->a);
+}
+
 static void imports(printer *p) {
   const core_module *m = p->m;
+  uint32_t nfunc = 0, ntable = 0, nmemory = 0, nglobal = 0;
   for (uint32_t k = 0; k < m->nimports; k++) {
     const core_import *im = &m->imports[k];
     newline(p);
@@ -244,9 +448,17 @@ static void imports(printer *p) {
     put(p, " ");
     string(p, (const uint8_t *)im->name, im->name_len);
     switch (im->kind) {
-    case CORE_EXTERN_FUNC: putf(p, " (func (type %" PRIu32 "))", im->desc.func_type); break;
+    case CORE_EXTERN_FUNC:
+      put(p, " (func");
+      func_id(p, nfunc);
+      putf(p, " (type %" PRIu32 ")", im->desc.func_type);
+      new_local_space(p);
+      named_params(p, nfunc++, im->desc.func_type);
+      put(p, ")");
+      break;
     case CORE_EXTERN_TABLE:
       put(p, " (table");
+      item_id(p, 5, 0, ntable++);
       limits(p, &im->desc.table.limits);
       put(p, " ");
       valtype(p, im->desc.table.elem);
@@ -254,11 +466,13 @@ static void imports(printer *p) {
       break;
     case CORE_EXTERN_MEMORY:
       put(p, " (memory");
+      item_id(p, 6, 0, nmemory++);
       limits(p, &im->desc.memory.limits);
       put(p, ")");
       break;
     default:
       put(p, " (global");
+      item_id(p, 7, 0, nglobal++);
       globaltype(p, &im->desc.global);
       put(p, ")");
       break;
@@ -272,8 +486,22 @@ static kumi_error *funcs(printer *p) {
   for (uint32_t k = m->nimported_funcs; k < m->nfuncs; k++) {
     const core_func *f = &m->funcs[k];
     newline(p);
-    putf(p, "(func (type %" PRIu32 ")", f->type);
-    if (f->nlocals) {
+    put(p, "(func");
+    func_id(p, k);
+    putf(p, " (type %" PRIu32 ")", f->type);
+    new_local_space(p);
+    named_params(p, k, f->type);
+    if (f->nlocals && has_local_names(&p->names, k)) {
+      /* One (local) each, so any of them can carry its name. */
+      uint32_t nparams = f->type < m->ntypes ? m->types[f->type].nparams : 0;
+      for (uint32_t j = 0; j < f->nlocals; j++) {
+        put(p, " (local");
+        item_id(p, NAMES_LOCAL, k, nparams + j);
+        put(p, " ");
+        valtype(p, f->local_types[j]);
+        put(p, ")");
+      }
+    } else if (f->nlocals) {
       put(p, " (local");
       for (uint32_t j = 0; j < f->nlocals; j++) put(p, " "), valtype(p, f->local_types[j]);
       put(p, ")");
@@ -292,6 +520,7 @@ static void tables_memories(printer *p) {
   for (uint32_t k = m->nimported_tables; k < m->ntables; k++) {
     newline(p);
     put(p, "(table");
+    item_id(p, 5, 0, k);
     limits(p, &m->tables[k].limits);
     put(p, " ");
     valtype(p, m->tables[k].elem);
@@ -300,6 +529,7 @@ static void tables_memories(printer *p) {
   for (uint32_t k = m->nimported_memories; k < m->nmemories; k++) {
     newline(p);
     put(p, "(memory");
+    item_id(p, 6, 0, k);
     limits(p, &m->memories[k].limits);
     put(p, ")");
   }
@@ -310,6 +540,7 @@ static kumi_error *globals(printer *p) {
   for (uint32_t k = m->nimported_globals; k < m->nglobals; k++) {
     newline(p);
     put(p, "(global");
+    item_id(p, 7, 0, k);
     globaltype(p, &m->globals[k].type);
     kumi_error *e = const_expr(p, NULL, m->globals[k].init);
     if (e) return e;
@@ -349,6 +580,7 @@ static kumi_error *elems(printer *p) {
     const core_elem *el = &m->elems[k];
     newline(p);
     put(p, "(elem");
+    item_id(p, 8, 0, k);
     if (el->mode == CORE_SEG_DECLARATIVE) put(p, " declare");
     if (el->mode == CORE_SEG_ACTIVE) {
       putf(p, " (table %" PRIu32 ")", el->table);
@@ -387,6 +619,7 @@ static kumi_error *datas(printer *p) {
     const core_data *d = &m->datas[k];
     newline(p);
     put(p, "(data");
+    item_id(p, 9, 0, k);
     if (d->mode == CORE_SEG_ACTIVE) {
       if (d->memory) putf(p, " (memory %" PRIu32 ")", d->memory);
       kumi_error *e = const_expr(p, "offset", d->offset);
@@ -399,9 +632,8 @@ static kumi_error *datas(printer *p) {
   return NULL;
 }
 
-kumi_error *text_print_module(const kumi_allocator *a, const uint8_t *bytes, size_t len, char **out, size_t *out_len) {
-  *out = NULL;
-  *out_len = 0;
+kumi_error *text_print_core_into(const kumi_allocator *a, text_buf *out, const uint8_t *bytes, size_t len,
+                                 unsigned indent, const char *kw, const char *id, size_t idlen) {
   kumi_error *e = NULL;
   core_module *m = core_module_decode_with(a, bytes, len, CORE_FEATURES_ALL, &e);
   if (!m) return e ? e : kb_error_oom();
@@ -409,9 +641,14 @@ kumi_error *text_print_module(const kumi_allocator *a, const uint8_t *bytes, siz
   memset(&p, 0, sizeof p);
   p.a = a;
   p.m = m;
-  tb_init(&p.out, a);
-  put(&p, "(module");
-  p.indent = 1;
+  p.out = out;
+  kb_map_init(&p.func_ids, a);
+  for (int k = 0; k <= NAMES_LAST; k++) kb_map_init(&p.used[k], a);
+  if (!read_names(a, m, &p.names)) out->oom = true;
+  putf(&p, "(%s", kw);
+  if (id) text_print_id(out, id, idlen);
+  else if (m->name) text_print_id(out, m->name, strlen(m->name));
+  p.indent = indent + 1;
   types(&p);
   imports(&p);
   e = funcs(&p);
@@ -425,20 +662,44 @@ kumi_error *text_print_module(const kumi_allocator *a, const uint8_t *bytes, siz
     e = elems(&p);
   }
   if (!e) e = datas(&p);
-  put(&p, ")\n");
-  tb_byte(&p.out, 0);
+  put(&p, ")");
+  kb_map_free(&p.func_ids);
+  for (int k = 0; k <= NAMES_LAST; k++) kb_map_free(&p.used[k]);
+  free_names(a, &p.names);
   core_module_free(m);
-  if (!e && p.out.oom) e = kb_error_oom();
+  return e;
+}
+
+/* Hands back b's text as an allocation of exactly *out_len + 1 bytes. */
+kumi_error *text_print_finish(text_buf *b, kumi_error *e, char **out, size_t *out_len) {
+  tb_byte(b, 0);
+  if (!e && b->oom) e = kb_error_oom();
   if (e) {
-    tb_free(&p.out);
+    tb_free(b);
     return e;
   }
-  char *r = kb_realloc(a, p.out.data, p.out.cap, p.out.len);
+  char *r = kb_realloc(b->alloc, b->data, b->cap, b->len);
   if (!r) {
-    tb_free(&p.out);
+    tb_free(b);
     return kb_error_oom();
   }
   *out = r;
-  *out_len = p.out.len - 1;
+  *out_len = b->len - 1;
   return NULL;
+}
+
+kumi_error *text_print_module(const kumi_allocator *a, const uint8_t *bytes, size_t len, char **out, size_t *out_len) {
+  *out = NULL;
+  *out_len = 0;
+  text_buf b;
+  tb_init(&b, a);
+  kumi_error *e = text_print_core_into(a, &b, bytes, len, 0, "module", NULL, 0);
+  tb_byte(&b, '\n');
+  return text_print_finish(&b, e, out, out_len);
+}
+
+kumi_error *text_print(const kumi_allocator *a, const uint8_t *bytes, size_t len, char **out, size_t *out_len) {
+  if (len >= 8 && bytes[4] == 0x0d && bytes[6] == 1 && bytes[7] == 0)
+    return text_print_component(a, bytes, len, out, out_len);
+  return text_print_module(a, bytes, len, out, out_len);
 }

@@ -1,5 +1,5 @@
-/* .wast scripts for core modules: the script parser turns the text into a
- * list of commands in the shape of wast2json manifests (the same command
+/* .wast scripts for core modules and components: the script parser turns
+ * the text into a list of commands in the shape of wast2json manifests (the same command
  * kinds, field meanings and value encodings), so one runner (src/cli
  * wast_script.c) executes both. Modules stay unparsed until the runner asks
  * for their binary (text_wast_module), so a malformed module fails its own
@@ -8,6 +8,28 @@
 #define KUMI_TEXT_WAST_H
 
 #include "lex.h"
+
+typedef struct text_wast_bytes {
+  const uint8_t *p; /* NULL when absent */
+  uint32_t len;
+} text_wast_bytes;
+
+/* A component value (`(u32.const 1)`, `(record.const (field "a" ...))`,
+ * ...) in the shape of the manifests' component values: type is the
+ * manifest's type name ("bool" "u8" ... "f64" "char" "string" "list"
+ * "record" "tuple" "variant" "enum" "flags" "option" "result"). Numbers are
+ * decimal text (floats: the decimal of the bit pattern); string, char and
+ * enum hold their text; variant its case; result "Ok" or "Err"; items are
+ * the elements, fields (with label), flags (text only) or the payload. */
+typedef struct text_wast_cval {
+  const char *type;
+  text_wast_bytes text;
+  text_wast_bytes label; /* a record field's name */
+  bool b;                /* bool */
+  bool none;             /* option.none, or a case / result without payload */
+  struct text_wast_cval *items;
+  uint32_t nitems;
+} text_wast_cval;
 
 /* A value: an argument or an expected result. type is the manifest's type
  * name ("i32" "i64" "f32" "f64" "v128" "funcref" "externref", or another
@@ -24,12 +46,8 @@ typedef struct text_wast_value {
   uint64_t lanes[16];
   struct text_wast_value *alts; /* either */
   uint32_t nalts;
+  text_wast_cval *cval; /* a component value (type is then "component") */
 } text_wast_value;
-
-typedef struct text_wast_bytes {
-  const uint8_t *p; /* NULL when absent */
-  uint32_t len;
-} text_wast_bytes;
 
 typedef struct text_wast_cmd {
   const char *type; /* "module" "register" "action" "assert_return" ... */

@@ -1,9 +1,15 @@
 /* The .wast script parser (see wast.h). A script is a sequence of
- * commands; each is recognised by its keyword, and module forms are only
- * delimited here (parsed on demand by text_wast_module). */
+ * commands; each is recognised by its keyword, and module and component
+ * forms are only delimited here (parsed on demand by text_wast_module).
+ * Component values are read into text_wast_cval trees. */
 #include "wast.h"
 #include "wat.h"
+#include "wat_component.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct wp {
@@ -105,6 +111,185 @@ static bool lane(wp *p, text_wast_value *v, unsigned k, unsigned bits, bool fp, 
   return true;
 }
 
+/* ---- component values --------------------------------------------------- */
+
+static const char *const cval_kws[][2] = {
+    {"bool.const", "bool"},   {"s8.const", "s8"},       {"u8.const", "u8"},         {"s16.const", "s16"},
+    {"u16.const", "u16"},     {"s32.const", "s32"},     {"u32.const", "u32"},       {"s64.const", "s64"},
+    {"u64.const", "u64"},     {"char.const", "char"},   {"str.const", "string"},    {"list.const", "list"},
+    {"record.const", "record"}, {"tuple.const", "tuple"}, {"variant.const", "variant"}, {"enum.const", "enum"},
+    {"flags.const", "flags"}, {"option.some", "option"}, {"option.none", "option"},  {"result.ok", "result"},
+    {"result.err", "result"}};
+
+/* The manifest type of a component value keyword, or NULL. f32/f64 count
+ * only inside another component value (at top level they are core values
+ * of the same JSON shape). */
+static const char *cval_type(const text_token *kw, bool nested) {
+  for (size_t k = 0; k < sizeof cval_kws / sizeof cval_kws[0]; k++)
+    if (keyword_text(kw, cval_kws[k][0])) return cval_kws[k][1];
+  if (nested && keyword_text(kw, "f32.const")) return "f32";
+  if (nested && keyword_text(kw, "f64.const")) return "f64";
+  return NULL;
+}
+
+static bool cval_text(wp *p, text_wast_cval *v, const char *s) {
+  size_t n = strlen(s);
+  uint8_t *b = kb_arena_alloc(&p->sc->ar, n + 1);
+  if (!b) return oom(p);
+  memcpy(b, s, n + 1);
+  v->text.p = b;
+  v->text.len = (uint32_t)n;
+  return true;
+}
+
+static bool cval_body(wp *p, text_wast_cval *v, const text_token *kw, size_t kwi, unsigned depth);
+
+/* A component value form `(kw ...)` at the cursor. */
+static bool cval(wp *p, text_wast_cval *v, unsigned depth) {
+  memset(v, 0, sizeof *v);
+  if (tok(p)->kind != TK_LPAR) return fail(p, p->i, "expected a component value");
+  p->i++;
+  size_t kwi = p->i;
+  const text_token *kw = tok(p);
+  p->i++;
+  return cval_body(p, v, kw, kwi, depth) && expect_rpar(p);
+}
+
+/* Values up to ')' into v->items. */
+static bool cval_items(wp *p, text_wast_cval *v, unsigned depth, bool fields) {
+  KB_VEC(text_wast_cval) items = {0};
+  bool ok = true;
+  while (ok && tok(p)->kind == TK_LPAR) {
+    text_wast_cval it;
+    if (fields) {
+      /* (field "name" kw rest...): the value form without its parentheses. */
+      memset(&it, 0, sizeof it);
+      if (!at_form(p, "field")) {
+        ok = fail(p, p->i, "expected (field \"name\" value)");
+        break;
+      }
+      p->i += 2;
+      text_wast_bytes label;
+      ok = string(p, &label, "expected a field name");
+      size_t kwi = p->i;
+      const text_token *kw = tok(p);
+      p->i++;
+      ok = ok && cval_body(p, &it, kw, kwi, depth + 1) && expect_rpar(p);
+      it.label = label;
+    } else {
+      ok = cval(p, &it, depth + 1);
+    }
+    ok = ok && (kb_vec_push(p->sc->a, &items, it) || oom(p));
+  }
+  if (ok && items.len) {
+    v->items = kb_arena_alloc(&p->sc->ar, items.len * sizeof *items.items);
+    if (!v->items) ok = oom(p);
+    else memcpy(v->items, items.items, items.len * sizeof *items.items);
+    v->nitems = (uint32_t)items.len;
+  }
+  kb_vec_free(p->sc->a, &items);
+  return ok;
+}
+
+/* One optional payload value before ')'. */
+static bool cval_payload(wp *p, text_wast_cval *v, unsigned depth) {
+  if (tok(p)->kind == TK_RPAR) {
+    v->none = true;
+    return true;
+  }
+  v->items = kb_arena_alloc(&p->sc->ar, sizeof *v->items);
+  if (!v->items) return oom(p);
+  v->nitems = 1;
+  return cval(p, v->items, depth + 1);
+}
+
+static bool cval_body(wp *p, text_wast_cval *v, const text_token *kw, size_t kwi, unsigned depth) {
+  memset(v, 0, sizeof *v);
+  if (depth > 100) return fail(p, kwi, "value nested too deeply");
+  v->type = cval_type(kw, true);
+  if (!v->type) return fail(p, kwi, "expected a component value");
+  const text_token *t = tok(p);
+  char buf[32];
+  if (strcmp(v->type, "bool") == 0) {
+    if (keyword_text(t, "true")) v->b = true;
+    else if (!keyword_text(t, "false")) return fail(p, p->i, "expected true or false");
+    p->i++;
+    return true;
+  }
+  if (v->type[0] == 'f' && (v->type[1] == '3' || v->type[1] == '6')) {
+    uint64_t bits = 0;
+    const char *why;
+    if (v->type[1] == '3') {
+      uint32_t u = 0;
+      why = text_f32(p->sc->a, t->str, t->len, &u);
+      bits = u;
+    } else {
+      why = text_f64(p->sc->a, t->str, t->len, &bits);
+    }
+    if (t->kind != TK_NAT && t->kind != TK_INT && t->kind != TK_FLOAT && !why) why = "expected a number";
+    if (why) return fail(p, p->i, why);
+    p->i++;
+    snprintf(buf, sizeof buf, "%" PRIu64, bits);
+    return cval_text(p, v, buf);
+  }
+  if ((v->type[0] == 's' || v->type[0] == 'u') && v->type[1] >= '0' && v->type[1] <= '9') {
+    unsigned bits = (unsigned)strtoul(v->type + 1, NULL, 10);
+    uint64_t x = 0;
+    if (t->kind != TK_NAT && t->kind != TK_INT) return fail(p, p->i, "expected an integer");
+    const char *why = text_int(t->str, t->len, bits, &x);
+    if (why) return fail(p, p->i, why);
+    bool neg = t->str[0] == '-';
+    if (v->type[0] == 'u' && neg) return fail(p, p->i, "constant out of range");
+    if (v->type[0] == 's') {
+      /* text_int accepts 0..2^N-1 too: a signed value must fit. */
+      int64_t sx = bits == 64 ? (int64_t)x : (int64_t)(x << (64 - bits)) >> (64 - bits);
+      if (!neg && sx < 0) return fail(p, p->i, "constant out of range");
+      snprintf(buf, sizeof buf, "%" PRId64, sx);
+    } else {
+      snprintf(buf, sizeof buf, "%" PRIu64, x);
+    }
+    p->i++;
+    return cval_text(p, v, buf);
+  }
+  if (strcmp(v->type, "string") == 0 || strcmp(v->type, "char") == 0 || strcmp(v->type, "enum") == 0)
+    return string(p, &v->text, "expected a string");
+  if (strcmp(v->type, "list") == 0 || strcmp(v->type, "tuple") == 0) return cval_items(p, v, depth, false);
+  if (strcmp(v->type, "record") == 0) return cval_items(p, v, depth, true);
+  if (strcmp(v->type, "flags") == 0) {
+    KB_VEC(text_wast_cval) items = {0};
+    bool ok = true;
+    while (ok && tok(p)->kind == TK_STRING) {
+      text_wast_cval it;
+      memset(&it, 0, sizeof it);
+      it.type = "string";
+      ok = string(p, &it.text, "expected a flag") && (kb_vec_push(p->sc->a, &items, it) || oom(p));
+    }
+    if (ok && items.len) {
+      v->items = kb_arena_alloc(&p->sc->ar, items.len * sizeof *items.items);
+      if (!v->items) ok = oom(p);
+      else memcpy(v->items, items.items, items.len * sizeof *items.items);
+      v->nitems = (uint32_t)items.len;
+    }
+    kb_vec_free(p->sc->a, &items);
+    return ok;
+  }
+  if (strcmp(v->type, "variant") == 0)
+    return string(p, &v->text, "expected a case name") && cval_payload(p, v, depth);
+  if (strcmp(v->type, "option") == 0) {
+    if (keyword_text(kw, "option.none")) {
+      v->none = true;
+      return true;
+    }
+    v->items = kb_arena_alloc(&p->sc->ar, sizeof *v->items);
+    if (!v->items) return oom(p);
+    v->nitems = 1;
+    return cval(p, v->items, depth + 1);
+  }
+  /* result.ok / result.err */
+  if (!cval_text(p, v, keyword_text(kw, "result.ok") ? "Ok" : "Err")) return false;
+  return cval_payload(p, v, depth);
+}
+
 static bool value(wp *p, text_wast_value *v, bool pattern);
 
 /* `(either v*)`: alternatives. */
@@ -145,6 +330,13 @@ static bool value(wp *p, text_wast_value *v, bool pattern) {
   p->i++;
   const text_token *kw = tok(p);
   size_t kwi = p->i;
+  if (cval_type(kw, false)) {
+    p->i--;
+    v->type = "component";
+    v->cval = kb_arena_alloc(&p->sc->ar, sizeof *v->cval);
+    if (!v->cval) return oom(p);
+    return cval(p, v->cval, 0);
+  }
   p->i++;
   if (keyword_text(kw, "i32.const") || keyword_text(kw, "i64.const") || keyword_text(kw, "f32.const") ||
       keyword_text(kw, "f64.const")) {
@@ -249,7 +441,7 @@ static bool action(wp *p, text_wast_cmd *c) {
 /* A module form at the cursor: recorded and skipped. `(module definition
  * $x? ...)` and `(module instance $i $x)` set *kind. */
 static bool module_form(wp *p, text_wast_cmd *c, const char **kind) {
-  if (!at_form(p, "module")) return fail(p, p->i, "expected a module");
+  if (!at_form(p, "module") && !at_form(p, "component")) return fail(p, p->i, "expected a module");
   size_t start = p->i;
   size_t end = form_end(p, start);
   if (end == SIZE_MAX) return fail(p, start, "unbalanced parentheses");
@@ -272,7 +464,21 @@ static bool module_form(wp *p, text_wast_cmd *c, const char **kind) {
   return true;
 }
 
-static bool command(wp *p, text_wast_cmd *c) {
+static bool command_(wp *p, text_wast_cmd *c);
+
+/* A command; *inner gets the token of its inner form (module or action),
+ * or SIZE_MAX. */
+static bool command(wp *p, text_wast_cmd *c, size_t *inner) {
+  size_t start = p->i;
+  bool ok = command_(p, c);
+  *inner = SIZE_MAX;
+  if (ok && p->sc->toks[start].kind == TK_LPAR && p->sc->toks[start + 2].kind == TK_LPAR &&
+      !wat_is_kw(&p->sc->toks[start + 1], "module") && !wat_is_kw(&p->sc->toks[start + 1], "component"))
+    *inner = start + 2;
+  return ok;
+}
+
+static bool command_(wp *p, text_wast_cmd *c) {
   memset(c, 0, sizeof *c);
   size_t start = p->i;
   if (tok(p)->kind != TK_LPAR) return fail(p, p->i, "expected a command");
@@ -280,7 +486,7 @@ static bool command(wp *p, text_wast_cmd *c) {
   uint32_t col;
   text_line_col(p->sc->src, p->sc->len, c->pos, &c->line, &col);
   const text_token *kw = &p->sc->toks[p->i + 1];
-  if (wat_is_kw(kw, "module")) return module_form(p, c, &c->type);
+  if (wat_is_kw(kw, "module") || wat_is_kw(kw, "component")) return module_form(p, c, &c->type);
   if (wat_is_kw(kw, "invoke") || wat_is_kw(kw, "get")) {
     c->type = "action";
     return action(p, c);
@@ -301,7 +507,7 @@ static bool command(wp *p, text_wast_cmd *c) {
   for (size_t k = 0; k < 4; k++) {
     if (!wat_is_kw(kw, on_action[k])) continue;
     c->type = on_action[k];
-    if (k == 1 && at_form(p, "module")) {
+    if (k == 1 && (at_form(p, "module") || at_form(p, "component"))) {
       /* assert_trap on a module: its instantiation traps. */
       const char *kind;
       c->type = "assert_uninstantiable";
@@ -361,10 +567,23 @@ kumi_error *text_wast_parse(text_wast_script *sc, const kumi_allocator *a, const
     p.i = sc->ntoks - 1;
     break;
   }
+  KB_VEC(size_t) inner = {0};
+  bool components = false;
   while (!p.err && tok(&p)->kind != TK_EOF) {
     text_wast_cmd c;
-    if (command(&p, &c) && !kb_vec_push(a, &cmds, c)) oom(&p);
+    size_t in;
+    if (command(&p, &c, &in) && (!kb_vec_push(a, &cmds, c) || !kb_vec_push(a, &inner, in))) oom(&p);
+    if (!p.err && c.has_module && c.module_tok != SIZE_MAX && wat_is_kw(&sc->toks[c.module_tok + 1], "component"))
+      components = true;
   }
+  /* Component scripts number an assertion by the line of its inner form
+   * (the module or the action), as the manifests made from them do. */
+  for (size_t k = 0; components && !p.err && k < cmds.len; k++) {
+    if (inner.items[k] == SIZE_MAX) continue;
+    uint32_t col;
+    text_line_col(src, len, sc->toks[inner.items[k]].pos, &cmds.items[k].line, &col);
+  }
+  kb_vec_free(a, &inner);
   if (!p.err && cmds.len) {
     sc->cmds = kb_arena_alloc(&sc->ar, cmds.len * sizeof *cmds.items);
     if (!sc->cmds) oom(&p);
@@ -386,6 +605,7 @@ kumi_error *text_wast_module(const text_wast_script *sc, const text_wast_cmd *c,
   size_t ntoks = sc->ntoks, i = c->module_tok, name_tok;
   text_token *copy = NULL;
   size_t copy_n = 0;
+  bool component = i + 1 < ntoks && wat_is_kw(&toks[i + 1], "component");
   if (i + 2 < ntoks && wat_is_kw(&toks[i + 2], "definition")) {
     /* `(module definition ...)`: the module parser gets the form's tokens
      * without `definition` (positions stay those of the script). */
@@ -408,7 +628,8 @@ kumi_error *text_wast_module(const text_wast_script *sc, const text_wast_cmd *c,
   }
   text_buf b;
   tb_init(&b, sc->a);
-  kumi_error *e = wat_parse_module_form(sc->a, sc->src, sc->len, toks, ntoks, &i, &b, &name_tok);
+  kumi_error *e = component ? wat_parse_component_form(sc->a, sc->src, sc->len, toks, ntoks, &i, &b, &name_tok)
+                            : wat_parse_module_form(sc->a, sc->src, sc->len, toks, ntoks, &i, &b, &name_tok);
   if (copy) kb_free(sc->a, copy, copy_n * sizeof *copy);
   if (!e && b.oom) e = kb_error_oom();
   if (!e && b.len == 0) e = kb_error(sc->a, KUMI_ERR_MALFORMED, c->pos, "empty module");
