@@ -1,9 +1,13 @@
-/* `kumi run` on a component: --invoke 'name(arg, ...)' calls one exported
- * function, arguments parsed as WAVE typed by its parameters and the
- * result printed as WAVE. Components with top-level imports are refused
- * with the names of the imports (the host linker by WIT name is later
- * work), and so is running a `wasi:cli/run` command. */
+/* `kumi run` on a component. The component is instantiated with a
+ * kumi_component_linker holding WASI 0.2 (kumi_component_linker_add_wasi_p2),
+ * configured from the same options as preview1 (--dir, --env, ... and the
+ * arguments after FILE; stdio inherited). Without --invoke it must be a
+ * command: its `wasi:cli/run@0.2.x` export's `run` is called, and the exit
+ * status is 0 for ok, 1 for err, or the code the guest gave wasi:cli/exit.
+ * --invoke 'name(arg, ...)' calls one exported function instead, arguments
+ * parsed as WAVE typed by its parameters and the result printed as WAVE. */
 #include "run_component.h"
+#include "run_wasi.h"
 
 #include "base/base.h"
 #include "component/abi.h"
@@ -18,6 +22,11 @@
 /* Prints a library error the way run.c does: traps as "error: wasm trap:
  * ..." with the backtrace, others as "FILE[:0xOFFSET]: error: ...". */
 static int report(const char *file, kumi_error *e) {
+  if (kumi_error_kind_of(e) == KUMI_ERR_EXIT) {
+    int code = kumi_error_exit_code(e);
+    kumi_error_free(e);
+    return code;
+  }
   if (kumi_error_kind_of(e) == KUMI_ERR_TRAP)
     kumi_error_print(e, stderr);
   else if (kumi_error_offset(e) != KUMI_NO_OFFSET)
@@ -26,60 +35,6 @@ static int report(const char *file, kumi_error *e) {
     fprintf(stderr, "%s: error: %s\n", file, kumi_error_message(e));
   kumi_error_free(e);
   return 1;
-}
-
-static const char *extern_kind_name(uint8_t kind) {
-  static const char *const names[] = {"a core module", "a function", "a value", "a type", "a component",
-                                      "an instance"};
-  return kind < sizeof names / sizeof names[0] ? names[kind] : "an item";
-}
-
-/* True when an export name is `wasi:cli/run`, with or without @version. */
-static bool is_wasi_cli_run(const comp_str *n) {
-  static const char k[] = "wasi:cli/run";
-  size_t kl = sizeof k - 1;
-  return n->len >= kl && memcmp(n->s, k, kl) == 0 && (n->len == kl || n->s[kl] == '@');
-}
-
-/* The checks that need only the decoded top level: without --invoke, the
- * component must be a command (which cannot run yet either); with it, it
- * must import nothing. Returns the exit status, or -1 to go on. */
-static int check_top_level(const char *file, const uint8_t *bytes, size_t len, const char *expr) {
-  const kumi_allocator *a = kb_default_allocator();
-  kumi_error *e = NULL;
-  comp_ast *ast = comp_decode(a, bytes, len, &e);
-  if (!ast) return report(file, e);
-  const comp_component *root = ast->root;
-  int status = -1;
-  if (!expr) {
-    const comp_str *run = NULL;
-    for (uint32_t i = 0; i < root->ndefs && !run; i++)
-      if (root->defs[i].kind == COMP_DEF_EXPORT && is_wasi_cli_run(&root->defs[i].u.export_.name.name))
-        run = &root->defs[i].u.export_.name.name;
-    if (run)
-      fprintf(stderr,
-              "error: %s exports '%s', but running a component command is not supported yet; use --invoke "
-              "'NAME(ARGS)' to call an exported function\n",
-              file, run->s);
-    else
-      fprintf(stderr, "error: %s is a component without a 'wasi:cli/run' export; use --invoke 'NAME(ARGS)' to call "
-                      "an exported function\n", file);
-    status = 1;
-    goto done;
-  }
-  for (uint32_t i = 0; i < root->ndefs; i++) {
-    const comp_def *d = &root->defs[i];
-    if (d->kind != COMP_DEF_IMPORT) continue;
-    fprintf(stderr, "error: %s imports '%s' (%s), which kumi run cannot provide yet\n", file, d->u.import.name.name.s,
-            extern_kind_name(d->u.import.ext.kind));
-    status = 1;
-  }
-  if (status == 1)
-    fprintf(stderr, "note: only components without imports can run; linking host functions by WIT name is not "
-                    "implemented yet\n");
-done:
-  comp_ast_free(ast);
-  return status;
 }
 
 /* ---- finding the function ---------------------------------------------------------------- */
@@ -215,9 +170,43 @@ done:
   return status;
 }
 
-int cli_run_component(const char *file, const uint8_t *bytes, size_t len, const char *expr, int argc,
+/* ---- commands ------------------------------------------------------------------------------- */
+
+/* Finds the `run` function of an exported `wasi:cli/run` (any version). */
+typedef struct run_cx {
+  kumi_component_func *run;
+} run_cx;
+
+static void visit_run(void *p, const char *iface, size_t iface_len, const char *name, size_t name_len,
+                      kumi_component_func *f) {
+  static const char k[] = "wasi:cli/run@";
+  run_cx *c = p;
+  if (iface && iface_len >= sizeof k - 1 && memcmp(iface, k, sizeof k - 1) == 0 && name_len == 3 &&
+      memcmp(name, "run", 3) == 0)
+    c->run = f;
+}
+
+static int run_command(const char *file, kumi_store *store, kumi_component_instance *inst) {
+  run_cx c = {NULL};
+  comp_rt_each_export_func(inst, visit_run, &c);
+  if (!c.run) {
+    fprintf(stderr, "error: %s is a component without a 'wasi:cli/run' export; use --invoke 'NAME(ARGS)' to call "
+                    "an exported function\n", file);
+    list_exports(inst);
+    return 1;
+  }
+  kumi_cval res = kumi_cval_bool(false);
+  size_t nres = kumi_component_func_result_count(c.run);
+  kumi_error *e = kumi_component_func_call(store, c.run, NULL, 0, nres ? &res : NULL, nres);
+  if (e) return report(file, e);
+  int status = nres && res.kind == KUMI_CV_RESULT && res.of.var.index != 0 ? 1 : 0;
+  kumi_cval_free(kb_default_allocator(), &res);
+  return status;
+}
+
+int cli_run_component(const cli_wasi_opts *o, const char *file, const uint8_t *bytes, size_t len, int argc,
                       char **argv) {
-  (void)argv;
+  const char *expr = o->invoke;
   if (expr && argc > 0) {
     fprintf(stderr, "error: a component call takes its arguments inside --invoke 'NAME(ARG, ...)', not after "
                     "FILE\n");
@@ -228,23 +217,29 @@ int cli_run_component(const char *file, const uint8_t *bytes, size_t len, const 
   kumi_engine *engine = kumi_engine_new(NULL);
   kumi_component *c = NULL;
   kumi_store *store = NULL;
+  kumi_component_linker *linker = NULL;
   kumi_component_instance *inst = NULL;
+  kumi_wasi_config *cfg = NULL;
+  kumi_wasi *wasi = NULL;
   if (!engine) goto oom;
   c = kumi_component_new(engine, bytes, len, &e);
   if (!c) {
     status = report(file, e);
     goto done;
   }
-  if ((status = check_top_level(file, bytes, len, expr)) >= 0) goto done;
-  status = 1;
   store = kumi_store_new(engine, NULL);
-  if (!store) goto oom;
-  inst = kumi_component_instantiate(store, c, &e);
+  linker = store ? kumi_component_linker_new(engine) : NULL;
+  if (!linker) goto oom;
+  if ((e = cli_wasi_make(o, file, argc, argv, &cfg, &wasi)) || (e = kumi_component_linker_add_wasi_p2(linker, wasi))) {
+    status = report(file, e);
+    goto done;
+  }
+  inst = kumi_component_linker_instantiate(linker, store, c, &e);
   if (!inst) {
     status = report(file, e);
     goto done;
   }
-  status = call(file, store, inst, expr);
+  status = expr ? call(file, store, inst, expr) : run_command(file, store, inst);
   goto done;
 oom:
   fprintf(stderr, "error: out of memory\n");
@@ -252,6 +247,9 @@ done:
   fflush(stdout);
   kumi_component_instance_free(inst);
   kumi_store_free(store);
+  kumi_component_linker_free(linker);
+  kumi_wasi_free(wasi);
+  kumi_wasi_config_free(cfg);
   kumi_component_free(c);
   kumi_engine_free(engine);
   return status;

@@ -129,11 +129,17 @@ static kumi_error *configure(kumi_wasi_config *c, const cli_wasi_opts *o, const 
   return NULL;
 }
 
-kumi_error *cli_wasi_link(const cli_wasi_opts *o, const char *file, int argc, char **argv, kumi_linker *linker,
-                          kumi_wasi_config **cfg, kumi_wasi **wasi) {
+kumi_error *cli_wasi_make(const cli_wasi_opts *o, const char *file, int argc, char **argv, kumi_wasi_config **cfg,
+                          kumi_wasi **wasi) {
   kumi_error *e = NULL;
   if (!(*cfg = kumi_wasi_config_new(NULL))) return kb_error_oom();
   if ((e = configure(*cfg, o, file, argc, argv))) return e;
   if (!(*wasi = kumi_wasi_new(*cfg, &e))) return e;
-  return kumi_linker_add_wasi_preview1(linker, *wasi);
+  return NULL;
+}
+
+kumi_error *cli_wasi_link(const cli_wasi_opts *o, const char *file, int argc, char **argv, kumi_linker *linker,
+                          kumi_wasi_config **cfg, kumi_wasi **wasi) {
+  kumi_error *e = cli_wasi_make(o, file, argc, argv, cfg, wasi);
+  return e ? e : kumi_linker_add_wasi_preview1(linker, *wasi);
 }

@@ -39,6 +39,10 @@ extern const char cli_wasi_usage[];
  * are made; the caller frees them (kumi_wasi_free after the store), also on
  * error. */
 #include "kumi_wasi.h"
+/* The same configuration without linking: sets *cfg and *wasi (the
+ * caller frees them, also on error). */
+kumi_error *cli_wasi_make(const cli_wasi_opts *o, const char *file, int argc, char **argv, kumi_wasi_config **cfg,
+                          kumi_wasi **wasi);
 kumi_error *cli_wasi_link(const cli_wasi_opts *o, const char *file, int argc, char **argv, kumi_linker *linker,
                           kumi_wasi_config **cfg, kumi_wasi **wasi);
 

@@ -2,6 +2,7 @@
  * table), made from a config; and the descriptor table's bookkeeping. */
 #define _GNU_SOURCE
 #include "wasi.h"
+#include "p2.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -315,6 +316,7 @@ fail:
 
 void kumi_wasi_free(kumi_wasi *w) {
   if (!w) return;
+  wasi_p2_free(w->p2); /* its streams refer to the descriptors */
   for (size_t i = 0; i < w->fds.len; i++) wasi_fd_release(w, &w->fds.items[i]);
   kb_vec_free(w->alloc, &w->fds);
   free_strings(w, w->args, w->nargs);

@@ -232,6 +232,7 @@ struct kumi_wasi {
   bool use_openat2; /* cleared when the kernel says ENOSYS */
   uint32_t nbindings;
   struct wasi_binding *bindings;
+  struct wasi_p2 *p2; /* WASI 0.2 state (p2.h), made by kumi_component_linker_add_wasi_p2 */
 };
 
 /* The descriptor fd if it is open and has every right in `need`:

@@ -207,6 +207,7 @@ typedef struct h_run {
   const char *stdin_data; /* NULL: no stdin */
   size_t stdin_len;
   int sock_fd; /* > 0: a listening socket preopened after the directories */
+  int stdin_fd; /* > 0: stdin reads this host descriptor (duplicated) instead */
   bool walk_only; /* resolve paths without openat2 */
   /* outputs */
   int exit_code; /* proc_exit code, 0 when _start returned, -1 on a kumi error (message in err) */
@@ -215,6 +216,42 @@ typedef struct h_run {
 } h_run;
 
 void wasi_config_force_walk(kumi_wasi_config *c, bool on); /* src/wasi (internal, for tests) */
+
+/* Makes the kumi_wasi of a run: args, env, preopens, stdin, captured
+ * stdout/stderr. On failure *e is set; the caller frees *cfg and *w. */
+static inline kumi_error *h_make_wasi(const h_run *r, kumi_wasi_config **cfgp, kumi_wasi **wp) {
+  kumi_error *e = NULL;
+  kumi_wasi_config *cfg = *cfgp = kumi_wasi_config_new(NULL);
+  for (size_t i = 0; r->args && r->args[i]; i++)
+    if ((e = kumi_wasi_config_arg(cfg, r->args[i]))) return e;
+  for (size_t i = 0; r->env && r->env[i]; i++) {
+    const char *eq = strchr(r->env[i], '=');
+    char name[256];
+    h_fmt(name, sizeof name, "%.*s", (int)(eq - r->env[i]), r->env[i]);
+    if ((e = kumi_wasi_config_env(cfg, name, eq + 1))) return e;
+  }
+  for (size_t i = 0; i < r->npreopens; i++)
+    if ((e = kumi_wasi_config_preopen_dir(cfg, r->preopens[i].host, r->preopens[i].guest,
+                                          r->preopens[i].readonly ? KUMI_WASI_DIR_READONLY : 0)))
+      return e;
+  if (r->sock_fd > 0 && (e = kumi_wasi_config_preopen_socket(cfg, r->sock_fd))) return e;
+  if (r->stdin_data && (e = kumi_wasi_config_stdin_bytes(cfg, r->stdin_data, r->stdin_len))) return e;
+  if (r->stdin_fd > 0 && (e = kumi_wasi_config_stdio_fd(cfg, KUMI_WASI_STDIN, r->stdin_fd))) return e;
+  if ((e = kumi_wasi_config_stdio_capture(cfg, KUMI_WASI_STDOUT, 0))) return e;
+  if ((e = kumi_wasi_config_stdio_capture(cfg, KUMI_WASI_STDERR, 0))) return e;
+  wasi_config_force_walk(cfg, r->walk_only);
+  *wp = kumi_wasi_new(cfg, &e);
+  return e;
+}
+
+static inline void h_take_output(h_run *r, kumi_wasi *w) {
+  if (!w) return;
+  size_t n;
+  const uint8_t *p = kumi_wasi_output(w, KUMI_WASI_STDOUT, &n);
+  hbuf_add(&r->out, p ? p : (const uint8_t *)"", n);
+  p = kumi_wasi_output(w, KUMI_WASI_STDERR, &n);
+  hbuf_add(&r->errout, p ? p : (const uint8_t *)"", n);
+}
 
 static inline bool h_run_module(h_run *r) {
   r->exit_code = -1;
@@ -235,25 +272,7 @@ static inline bool h_run_module(h_run *r) {
   engine = kumi_engine_new(NULL);
   m = kumi_module_new(engine, (const uint8_t *)bytes.s, bytes.len, &e);
   if (!m) goto fail;
-  cfg = kumi_wasi_config_new(NULL);
-  for (size_t i = 0; r->args && r->args[i]; i++)
-    if ((e = kumi_wasi_config_arg(cfg, r->args[i]))) goto fail;
-  for (size_t i = 0; r->env && r->env[i]; i++) {
-    const char *eq = strchr(r->env[i], '=');
-    char name[256];
-    h_fmt(name, sizeof name, "%.*s", (int)(eq - r->env[i]), r->env[i]);
-    if ((e = kumi_wasi_config_env(cfg, name, eq + 1))) goto fail;
-  }
-  for (size_t i = 0; i < r->npreopens; i++)
-    if ((e = kumi_wasi_config_preopen_dir(cfg, r->preopens[i].host, r->preopens[i].guest,
-                                          r->preopens[i].readonly ? KUMI_WASI_DIR_READONLY : 0)))
-      goto fail;
-  if (r->sock_fd > 0 && (e = kumi_wasi_config_preopen_socket(cfg, r->sock_fd))) goto fail;
-  if (r->stdin_data && (e = kumi_wasi_config_stdin_bytes(cfg, r->stdin_data, r->stdin_len))) goto fail;
-  if ((e = kumi_wasi_config_stdio_capture(cfg, KUMI_WASI_STDOUT, 0))) goto fail;
-  if ((e = kumi_wasi_config_stdio_capture(cfg, KUMI_WASI_STDERR, 0))) goto fail;
-  wasi_config_force_walk(cfg, r->walk_only);
-  if (!(w = kumi_wasi_new(cfg, &e))) goto fail;
+  if ((e = h_make_wasi(r, &cfg, &w))) goto fail;
   store = kumi_store_new(engine, NULL);
   l = kumi_linker_new(store);
   if ((e = kumi_linker_add_wasi_preview1(l, w))) goto fail;
@@ -273,19 +292,76 @@ static inline bool h_run_module(h_run *r) {
 fail:
   if (e) h_fmt(r->err, sizeof r->err, "%s", kumi_error_message(e));
 done:
-  if (w) {
-    size_t n;
-    const uint8_t *p = kumi_wasi_output(w, KUMI_WASI_STDOUT, &n);
-    hbuf_add(&r->out, p ? p : (const uint8_t *)"", n);
-    p = kumi_wasi_output(w, KUMI_WASI_STDERR, &n);
-    hbuf_add(&r->errout, p ? p : (const uint8_t *)"", n);
-  }
+  h_take_output(r, w);
   if (e) kumi_error_free(e);
   kumi_linker_free(l);
   kumi_store_free(store);
   kumi_wasi_free(w);
   kumi_wasi_config_free(cfg);
   kumi_module_free(m);
+  kumi_engine_free(engine);
+  hbuf_free(&bytes);
+  return ran;
+}
+
+/* Runs a WASI 0.2 command component: its wasi:cli/run export's `run`
+ * (any 0.2.x), with WASI p2 linked. exit_code: 0 for ok, 1 for err, or
+ * the code given to wasi:cli/exit; -1 on a kumi error (in err). */
+static inline bool h_run_component(h_run *r) {
+  r->exit_code = -1;
+  r->err[0] = 0;
+  hbuf bytes = {0};
+  kumi_error *e = NULL;
+  bool ran = false;
+  kumi_engine *engine = NULL;
+  kumi_component *c = NULL;
+  kumi_store *store = NULL;
+  kumi_component_linker *l = NULL;
+  kumi_component_instance *inst = NULL;
+  kumi_wasi_config *cfg = NULL;
+  kumi_wasi *w = NULL;
+  kumi_cval res = kumi_cval_bool(false);
+  if (!h_read_file(r->wasm, &bytes)) {
+    h_fmt(r->err, sizeof r->err, "cannot read %s", r->wasm);
+    return false;
+  }
+  engine = kumi_engine_new(NULL);
+  c = kumi_component_new(engine, (const uint8_t *)bytes.s, bytes.len, &e);
+  if (!c) goto fail;
+  if ((e = h_make_wasi(r, &cfg, &w))) goto fail;
+  store = kumi_store_new(engine, NULL);
+  l = kumi_component_linker_new(engine);
+  if ((e = kumi_component_linker_add_wasi_p2(l, w))) goto fail;
+  inst = kumi_component_linker_instantiate(l, store, c, &e);
+  if (!inst) goto fail;
+  kumi_component_func *run = NULL;
+  for (int minor = 12; minor >= 0 && !run; minor--) {
+    char iface[64];
+    h_fmt(iface, sizeof iface, "wasi:cli/run@0.2.%d", minor);
+    run = kumi_component_instance_func(inst, iface, "run");
+  }
+  if (!run) {
+    h_fmt(r->err, sizeof r->err, "no wasi:cli/run export");
+    goto done;
+  }
+  e = kumi_component_func_call(store, run, NULL, 0, &res, 1);
+  ran = true;
+  if (!e) r->exit_code = res.kind == KUMI_CV_RESULT && res.of.var.index == 0 ? 0 : 1;
+  else if (kumi_error_kind_of(e) == KUMI_ERR_EXIT) r->exit_code = kumi_error_exit_code(e);
+  else goto fail;
+  goto done;
+fail:
+  if (e) h_fmt(r->err, sizeof r->err, "%s", kumi_error_message(e));
+done:
+  h_take_output(r, w);
+  if (e) kumi_error_free(e);
+  kumi_cval_free(NULL, &res);
+  kumi_component_instance_free(inst);
+  kumi_store_free(store);
+  kumi_component_linker_free(l);
+  kumi_wasi_free(w);
+  kumi_wasi_config_free(cfg);
+  kumi_component_free(c);
   kumi_engine_free(engine);
   hbuf_free(&bytes);
   return ran;
