@@ -4,7 +4,7 @@
 #
 #   SECONDS  how long to fuzz each target (default 20; 0 only replays)
 #   TARGET   fuzz_module | fuzz_instantiate | fuzz_oom | fuzz_component |
-#            fuzz_wat | fuzz_wit (default: all)
+#            fuzz_comp_run | fuzz_wat | fuzz_wit (default: all)
 #
 # Builds the targets in build-fuzz/ with tests/fuzz/fuzz.mk (each library
 # source compiled once, in parallel, into per-folder archives; re-runs
@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 shift || true
-all_targets=(fuzz_module fuzz_instantiate fuzz_oom fuzz_component fuzz_wat fuzz_wit)
+all_targets=(fuzz_module fuzz_instantiate fuzz_oom fuzz_component fuzz_comp_run fuzz_wat fuzz_wit)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do
@@ -139,12 +139,16 @@ if need fuzz_oom && [ ! -d "$out/seeds/oom" ]; then
 fi
 # Component binaries: the .wasm files of the component suites whose
 # preamble says component (00 61 73 6d 0d 00 01 00); the rest are core.
-if need fuzz_component && [ ! -d "$out/seeds/component" ]; then
+if { need fuzz_component || need fuzz_comp_run; } && [ ! -d "$out/seeds/component" ]; then
   rm -rf "$out/seeds/component.tmp"; mkdir -p "$out/seeds/component.tmp"
   [ -d $conf/component/json ] && (cd $conf/component/json && find . -name '*.wasm' -size -65537c -print0 |
     xargs -0 -r grep -l -a -Z -P '\A\x00asm\x0d\x00\x01\x00' |
     xargs -0 -r cp --parents -t "$abs_out/seeds/component.tmp")
   mv "$out/seeds/component.tmp" "$out/seeds/component"
+fi
+# The example components (their text forms are parsed by the test build).
+if need fuzz_comp_run || need fuzz_component; then
+  seeds component-examples examples -name '*.wasm'
 fi
 # Module texts: the .wat files of the core suites (mostly `module quote`
 # texts of assert_malformed), modules cut out of the 2.0 scripts, examples.
@@ -167,7 +171,7 @@ for t in "${built[@]}"; do
   mkdir -p "$out/corpus/$t"
   case $t in
     fuzz_oom) seed_dirs=("$out/seeds/oom") ;;
-    fuzz_component) seed_dirs=("$out/seeds/component") ;;
+    fuzz_component | fuzz_comp_run) seed_dirs=("$out/seeds/component" "$out/seeds/component-examples") ;;
     fuzz_wat) seed_dirs=("$out/seeds/wat" "$out/seeds/wat-core" "$out/seeds/wat-examples") ;;
     fuzz_wit) seed_dirs=("$out/seeds/wit-wasi" "$out/seeds/wit-tests") ;;
     *) seed_dirs=("$out/seeds/core" "$out/seeds/examples") ;;

@@ -27,11 +27,12 @@ LIBS_fuzz_oom := core base
 LIBS_fuzz_component := component core base
 LIBS_fuzz_wat := text core base
 LIBS_fuzz_wit := wit base
+LIBS_fuzz_comp_run := component core base
 # Harness code shared by several targets.
 EXTRA_fuzz_instantiate := $(OUT)/obj/fuzz/fuzz_exec.o
 EXTRA_fuzz_oom := $(OUT)/obj/fuzz/fuzz_exec.o
 
-TARGETS := fuzz_module fuzz_instantiate fuzz_oom fuzz_component fuzz_wat fuzz_wit
+TARGETS := fuzz_module fuzz_instantiate fuzz_oom fuzz_component fuzz_wat fuzz_wit fuzz_comp_run
 
 .PHONY: all
 all: $(addprefix $(OUT)/,$(TARGETS))
