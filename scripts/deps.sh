@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kumi needs on Debian/Ubuntu, if it is not there yet.
-#   scripts/deps.sh        building: a C compiler, CMake, make and cJSON (the
+#   scripts/deps.sh        building: a C compiler, CMake, make, cJSON (the
 #                          wast runner reads the conformance manifests with it)
+#                          and SIMDe (the interpreter's v128 lane operations)
 #   scripts/deps.sh test   also what the tests use (below)
 set -eu
 need=()
@@ -9,6 +10,7 @@ command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v make >/dev/null 2>&1 || need+=(make)
 [ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
+[ -f /usr/include/simde/wasm/simd128.h ] || need+=(libsimde-dev)
 if [ "${1:-}" = test ]; then
 # The WASI tests (tests/wasi) compile C programs to wasm32-wasi with clang
 # against wasi-libc, and compare with node's node:wasi; they skip, saying

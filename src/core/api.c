@@ -45,12 +45,12 @@ static bool make_api_types(kumi_module *m) {
   return true;
 }
 
-/* What the interpreter (compile.c) can run beyond WebAssembly 2.0 without
- * SIMD. A valid module that relies on anything else is refused with a
- * KUMI_ERR_LIMIT error, before translation, instead of being run wrongly
- * (v128 values need two slots; other memories and tail calls need their
- * own interpreter operations). Grows as compile.c learns them. */
-#define CORE_RUNNABLE_FEATURES (KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_MULTI_MEMORY)
+/* What the interpreter (compile.c) can run beyond WebAssembly 2.0. A valid
+ * module that relies on anything else is refused with a KUMI_ERR_LIMIT
+ * error, before translation, instead of being run wrongly. Grows as
+ * compile.c learns them. */
+#define CORE_RUNNABLE_FEATURES \
+  (KUMI_FEATURE_SIMD | KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_MULTI_MEMORY)
 
 static kumi_error *check_runnable(core_module *c) {
   kumi_features missing = c->uses & ~(kumi_features)CORE_RUNNABLE_FEATURES;
@@ -163,17 +163,26 @@ kumi_error *kumi_func_call(kumi_store *s, kumi_func *f, const kumi_val *args, si
     if (args[i].kind == KUMI_FUNCREF && args[i].of.funcref && args[i].of.funcref->store != s)
       return kb_error(s->alloc, KUMI_ERR_ARG, KUMI_NO_OFFSET, "argument %zu is a function of another store", i);
   }
-  size_t n = nargs > nresults ? nargs : nresults;
+  /* in slots: a v128 takes two */
+  size_t np = core_valtypes_slots(core_functype_params(f->type), f->type->nparams);
+  size_t nr = core_valtypes_slots(core_functype_results(f->type), f->type->nresults);
+  size_t n = np > nr ? np : nr;
   core_slot inline_slots[CALL_INLINE_SLOTS];
   core_slot *slots = inline_slots;
   if (n > CALL_INLINE_SLOTS) {
     slots = kb_alloc(s->alloc, n * sizeof *slots);
     if (!slots) return kb_error_oom();
   }
-  for (size_t i = 0; i < nargs; i++) slots[i] = core_slot_from_val(&args[i]);
+  size_t k = 0;
+  for (size_t i = 0; i < nargs; i++) k += core_slots_from_val(&args[i], slots + k);
   kumi_error *e = core_invoke(s, f, slots);
+  k = 0;
   if (!e)
-    for (size_t i = 0; i < nresults; i++) results[i] = core_val_from_slot(core_functype_results(f->type)[i], slots[i]);
+    for (size_t i = 0; i < nresults; i++) {
+      core_valtype t = core_functype_results(f->type)[i];
+      results[i] = core_val_from_slots(t, slots + k);
+      k += core_valtype_slots(t);
+    }
   if (slots != inline_slots) kb_free(s->alloc, slots, n * sizeof *slots);
   return e;
 }
@@ -191,6 +200,24 @@ core_slot core_slot_from_val(const kumi_val *v) {
   case KUMI_V128: break;
   }
   return 0;
+}
+
+uint32_t core_slots_from_val(const kumi_val *v, core_slot *out) {
+  if (v->kind != KUMI_V128) {
+    out[0] = core_slot_from_val(v);
+    return 1;
+  }
+  memcpy(out, v->of.v128, 16);
+  return 2;
+}
+
+kumi_val core_val_from_slots(core_valtype t, const core_slot *s) {
+  if (t != CORE_V128) return core_val_from_slot(t, s[0]);
+  kumi_val v;
+  memset(&v, 0, sizeof v);
+  v.kind = KUMI_V128;
+  memcpy(v.of.v128, s, 16);
+  return v;
 }
 
 kumi_val core_val_from_slot(core_valtype t, core_slot s) {

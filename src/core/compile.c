@@ -2,11 +2,14 @@
  * code (compile.h), in one pass, linear in the size of the body.
  *
  * Frame layout: params, locals, one slot that is always zero (ZERO = L,
- * with L = params + locals), then the operand stack.
+ * with L = the slots of params and locals), then the operand stack. A v128
+ * takes two consecutive slots wherever it lives, so locals are addressed
+ * by their first slot, and each stack entry records its slot offset (the
+ * widths of the entries below it); label heights stay value counts.
  *
  * The translator keeps a compile-time operand stack. An entry says where
  * its value is right now:
- *   HOME    in its own slot, L + 1 + position
+ *   HOME    in its own slot(s), L + 1 + its offset
  *   LOCAL   still in a local's slot: local.get emits nothing
  *   CONST   a constant not yet written anywhere
  *   ADDK_L  i32: a local plus a constant, not yet computed
@@ -46,8 +49,10 @@
 enum { E_HOME, E_LOCAL, E_CONST, E_ADDK_L, E_ADDK_H };
 typedef struct centry {
   uint8_t kind;
-  uint32_t local; /* E_LOCAL, E_ADDK_L */
+  uint32_t local; /* E_LOCAL, E_ADDK_L: the local's (first) slot */
   uint64_t k;     /* E_CONST: the bits, i32/f32 zero-extended; E_ADDK_*: the i32 addend */
+  uint8_t w;      /* slots the value takes: 1, or 2 for a v128 (0 in an initializer: 1) */
+  uint32_t off;   /* first slot of its home, counted from the operand stack's base (set by push) */
 } centry;
 static bool reads_local(const centry *e) { return e->kind == E_LOCAL || e->kind == E_ADDK_L; }
 
@@ -57,6 +62,7 @@ typedef struct cctrl {
   bool unreachable; /* the rest of the construct is dead code */
   bool has_else;
   uint32_t nparams, nresults;
+  const core_valtype *ptypes, *rtypes; /* their types (for their slot widths) */
   uint32_t height;   /* operand stack height below the params */
   uint32_t head;     /* C_LOOP: position of the loop's first instruction */
   uint32_t fixups;   /* forward branches to the end: index + 1 in cc.fixups, 0 none */
@@ -89,8 +95,9 @@ typedef struct cc {
   KB_VEC(uint32_t) pend; /* per local: stack entries that still read it */
   KB_VEC(uint32_t) tramp; /* br_table: trampoline position per label depth, or NOPOS */
   uint32_t max_cells;
-  uint32_t L;            /* params + locals */
-  uint32_t maxh;
+  uint32_t L;            /* slots of params + locals */
+  uint32_t maxh;         /* slots of the deepest operand stack */
+  KB_VEC(uint32_t) lslot; /* per local index: its first slot */
   uint32_t skip; /* nesting depth inside dead code */
   uint32_t offset; /* module offset of the instruction being translated */
   bool oom, bad;
@@ -290,9 +297,10 @@ static void bind(cc *c, uint32_t list) {
   label_here(c);
 }
 
-static void emit_copy(cc *c, uint32_t d, uint32_t s) {
+/* Copies a value of w slots (1, or 2 for a v128). */
+static void emit_copy(cc *c, uint32_t d, uint32_t s, unsigned w) {
   if (d == s) return;
-  uint32_t p = emit(c, CORE_IOP_COPY, 2);
+  uint32_t p = emit(c, w == 2 ? CORE_IOP_COPY2 : CORE_IOP_COPY, 2);
   put(c, p, 0, d);
   put(c, p, 1, s);
 }
@@ -320,25 +328,48 @@ static void emit_const(cc *c, uint32_t d, uint64_t k) {
 
 static uint32_t height(cc *c) { return (uint32_t)c->stack.len; }
 static cctrl *top_ctrl(cc *c) { return &c->ctrl.items[c->ctrl.len - 1]; }
-static uint32_t home(cc *c, uint32_t p) { return c->L + 1 + p; }
+/* Slot offset (from the operand stack's base) of the value at height p:
+ * values below the top keep theirs, the next one goes right after the top. */
+static uint32_t off_at(cc *c, uint32_t p) {
+  if (p < height(c)) return c->stack.items[p].off;
+  if (!height(c)) return 0;
+  const centry *t = &c->stack.items[height(c) - 1];
+  return t->off + t->w;
+}
+/* The home slot of the value at height p (p <= height). */
+static uint32_t home(cc *c, uint32_t p) { return c->L + 1 + off_at(c, p); }
+/* Slots a value of type t takes. */
+static unsigned type_width(core_valtype t) { return t == CORE_V128 ? 2u : 1u; }
+static uint32_t types_width(const core_valtype *ts, uint32_t n) {
+  uint32_t w = 0;
+  for (uint32_t i = 0; i < n; i++) w += type_width(ts[i]);
+  return w;
+}
 static uint32_t zero_slot(cc *c) { return c->L; }
 
 static void push(cc *c, centry e) {
+  if (!e.w) e.w = 1;
+  e.off = off_at(c, height(c));
   if (!kb_vec_push(c->a, &c->stack, e)) {
     c->oom = true;
     return;
   }
-  if (height(c) > c->maxh) c->maxh = height(c);
+  if (e.off + e.w > c->maxh) c->maxh = e.off + e.w;
   if (reads_local(&e)) c->pend.items[e.local]++;
 }
-static void push_home(cc *c) { push(c, (centry){E_HOME, 0, 0}); }
-static void push_const(cc *c, uint64_t k) { push(c, (centry){E_CONST, 0, k}); }
-static void push_local(cc *c, uint32_t x) {
+static void push_home_w(cc *c, unsigned w) { push(c, (centry){E_HOME, 0, 0, (uint8_t)w, 0}); }
+/* Pushes n values of types ts, in their homes. */
+static void push_types(cc *c, const core_valtype *ts, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) push_home_w(c, type_width(ts[i]));
+}
+static void push_const(cc *c, uint64_t k) { push(c, (centry){E_CONST, 0, k, 1, 0}); }
+/* local.get of the local at slot x, w slots wide */
+static void push_local(cc *c, uint32_t x, unsigned w) {
   if (height(c) >= PENDING_LIMIT) {
-    emit_copy(c, home(c, height(c)), x);
-    push_home(c);
+    emit_copy(c, home(c, height(c)), x, w);
+    push_home_w(c, w);
   } else {
-    push(c, (centry){E_LOCAL, x, 0});
+    push(c, (centry){E_LOCAL, x, 0, (uint8_t)w, 0});
   }
 }
 
@@ -363,8 +394,8 @@ static void pop(cc *c, uint32_t n) { drop_entries(c, height(c) - n); }
 /* Writes the value of entry e (at position p) to slot d. */
 static void write_value(cc *c, const centry *e, uint32_t p, uint32_t d) {
   switch (e->kind) {
-  case E_HOME: emit_copy(c, d, home(c, p)); break;
-  case E_LOCAL: emit_copy(c, d, e->local); break;
+  case E_HOME: emit_copy(c, d, home(c, p), e->w); break;
+  case E_LOCAL: emit_copy(c, d, e->local, e->w); break;
   case E_CONST: emit_const(c, d, e->k); break;
   case E_ADDK_L: emit_addk(c, d, e->local, (uint32_t)e->k); break;
   case E_ADDK_H: emit_addk(c, d, home(c, p), (uint32_t)e->k); break;
@@ -408,11 +439,12 @@ static uint32_t src(cc *c, uint32_t p) {
 static uint32_t src_top(cc *c, uint32_t i) { return src(c, height(c) - 1 - i); }
 
 /* Pushes the result of the instruction at pos (operand 0 = its home). */
-static void push_result(cc *c, uint32_t pos, unsigned iop) {
+static void push_result_w(cc *c, uint32_t pos, unsigned iop, unsigned w) {
   put(c, pos, 0, home(c, height(c)));
-  push_home(c);
+  push_home_w(c, w);
   set_last(c, pos, iop);
 }
+static void push_result(cc *c, uint32_t pos, unsigned iop) { push_result_w(c, pos, iop, 1); }
 
 /* True when entry p is the result the last instruction just wrote. */
 static bool is_last_result(cc *c, uint32_t p) {
@@ -421,17 +453,30 @@ static bool is_last_result(cc *c, uint32_t p) {
 
 /* ---- control ------------------------------------------------------------------ */
 
-static void block_arity(cc *c, const core_instr *in, uint32_t *np, uint32_t *nr) {
-  *np = *nr = 0;
+/* Value types a block result can point at (CORE_BLOCK_VALTYPE). */
+static const core_valtype valtypes[] = {CORE_I32, CORE_I64, CORE_F32, CORE_F64, CORE_V128, CORE_FUNCREF, CORE_EXTERNREF};
+
+static void block_arity(cc *c, const core_instr *in, cctrl *f) {
+  f->nparams = f->nresults = 0;
+  f->ptypes = f->rtypes = NULL;
   if (in->imm.block.kind == CORE_BLOCK_VALTYPE) {
-    *nr = 1;
+    for (size_t i = 0; i < sizeof valtypes / sizeof valtypes[0]; i++)
+      if (valtypes[i] == in->imm.block.type) f->rtypes = &valtypes[i];
+    if (!f->rtypes) {
+      c->bad = true, c->why = "bad block type";
+      return;
+    }
+    f->nresults = 1;
   } else if (in->imm.block.kind == CORE_BLOCK_TYPEIDX) {
     if (in->imm.block.type >= c->m->ntypes) {
       c->bad = true, c->why = "bad block type";
       return;
     }
-    *np = c->m->types[in->imm.block.type].nparams;
-    *nr = c->m->types[in->imm.block.type].nresults;
+    const core_functype *ft = &c->m->types[in->imm.block.type];
+    f->nparams = ft->nparams;
+    f->nresults = ft->nresults;
+    f->ptypes = core_functype_params(ft);
+    f->rtypes = core_functype_results(ft);
   }
 }
 
@@ -456,8 +501,12 @@ static void jump_to(cc *c, cctrl *f, uint32_t pos, unsigned field) {
 /* Copies the top n values to the home slots of a label at height base.
  * Sources are at or above their targets, so ascending order is safe. */
 static void move_values(cc *c, uint32_t base, uint32_t n) {
-  uint32_t h = height(c);
-  for (uint32_t i = 0; i < n; i++) write_value(c, &c->stack.items[h - n + i], h - n + i, home(c, base + i));
+  uint32_t h = height(c), d = home(c, base);
+  for (uint32_t i = 0; i < n; i++) {
+    const centry *e = &c->stack.items[h - n + i];
+    write_value(c, e, h - n + i, d);
+    d += e->w;
+  }
 }
 
 /* True when the top n values already sit in the home slots of a label at
@@ -475,7 +524,7 @@ static void emit_return(cc *c) {
   uint32_t h = height(c);
   if (n == 0) {
     emit(c, CORE_IOP_RETURN, 0);
-  } else if (n == 1) {
+  } else if (n == 1 && c->stack.items[h - 1].w == 1) {
     centry *e = &c->stack.items[h - 1];
     if (e->kind == E_HOME || e->kind == E_LOCAL) {
       uint32_t p = emit(c, CORE_IOP_RETURN1, 1);
@@ -489,7 +538,7 @@ static void emit_return(cc *c) {
     materialize_top(c, n);
     uint32_t p = emit(c, CORE_IOP_RETURN_N, 2);
     put(c, p, 0, home(c, h - n));
-    put(c, p, 1, n);
+    put(c, p, 1, off_at(c, h) - off_at(c, h - n));
   }
 }
 
@@ -576,8 +625,9 @@ static uint32_t emit_branch(cc *c, const cbranch *b, bool when, unsigned *field)
 }
 
 static void do_block(cc *c, const core_instr *in, uint8_t kind) {
-  uint32_t np, nr;
-  block_arity(c, in, &np, &nr);
+  cctrl f = {0};
+  block_arity(c, in, &f);
+  uint32_t np = f.nparams;
   cbranch cond = {0};
   if (kind == C_IF) {
     if (!has(c, 1)) return;
@@ -586,10 +636,7 @@ static void do_block(cc *c, const core_instr *in, uint8_t kind) {
   if (!has(c, np)) return;
   materialize_locals(c);
   materialize_top(c, np);
-  cctrl f = {0};
   f.kind = kind;
-  f.nparams = np;
-  f.nresults = nr;
   f.height = height(c) - np;
   if (kind == C_LOOP) {
     f.head = here(c);
@@ -619,7 +666,7 @@ static void do_else(cc *c) {
   f->has_else = true;
   f->unreachable = false;
   drop_entries(c, f->height);
-  for (uint32_t i = 0; i < f->nparams; i++) push_home(c);
+  push_types(c, f->ptypes, f->nparams);
 }
 
 /* Returns true at the end of the function. */
@@ -630,7 +677,7 @@ static bool do_end(cc *c) {
     if (f.fixups) {
       bind(c, f.fixups);
       drop_entries(c, 0);
-      for (uint32_t i = 0; i < f.nresults; i++) push_home(c);
+      push_types(c, f.rtypes, f.nresults);
       emit_return(c);
     }
     c->ctrl.len--;
@@ -645,7 +692,7 @@ static bool do_end(cc *c) {
   if (f.kind != C_LOOP && f.fixups) bind(c, f.fixups);
   c->ctrl.len--;
   drop_entries(c, f.height);
-  for (uint32_t i = 0; i < f.nresults; i++) push_home(c);
+  push_types(c, f.rtypes, f.nresults);
   if (!reachable) set_unreachable(c);
   return false;
 }
@@ -778,7 +825,7 @@ static void do_call(cc *c, uint32_t func, bool tail) {
     set_unreachable(c);
     return;
   }
-  for (uint32_t i = 0; i < ft->nresults; i++) push_home(c);
+  push_types(c, core_functype_results(ft), ft->nresults);
 }
 
 static void do_call_indirect(cc *c, const core_instr *in, bool tail) {
@@ -804,20 +851,25 @@ static void do_call_indirect(cc *c, const core_instr *in, bool tail) {
     set_unreachable(c);
     return;
   }
-  for (uint32_t r = 0; r < ft->nresults; r++) push_home(c);
+  push_types(c, core_functype_results(ft), ft->nresults);
 }
 
 /* ---- variables ------------------------------------------------------------------ */
 
 static bool local_ok(cc *c, uint32_t x) {
-  if (x < c->L) return true;
+  if (x + 1 < c->lslot.len) return true;
   c->bad = true, c->why = "unknown local";
   return false;
 }
+/* The first slot of local x, and how many it takes. */
+static uint32_t local_slot(cc *c, uint32_t x) { return c->lslot.items[x]; }
+static unsigned local_width(cc *c, uint32_t x) { return c->lslot.items[x + 1] - c->lslot.items[x]; }
 
-/* local.set and local.tee */
-static void do_local_set(cc *c, uint32_t x, bool tee) {
-  if (!local_ok(c, x) || !has(c, 1)) return;
+/* local.set and local.tee of local index li */
+static void do_local_set(cc *c, uint32_t li, bool tee) {
+  if (!local_ok(c, li) || !has(c, 1)) return;
+  uint32_t x = local_slot(c, li);
+  unsigned w = local_width(c, li);
   uint32_t p = height(c) - 1;
   centry e = c->stack.items[p];
   if (e.kind == E_LOCAL && e.local == x) {
@@ -828,7 +880,7 @@ static void do_local_set(cc *c, uint32_t x, bool tee) {
     /* the instruction writes the local directly */
     put(c, c->last.pos, 0, x);
     pop(c, 1);
-    if (tee) push_local(c, x);
+    if (tee) push_local(c, x, w);
     return;
   }
   pop(c, 1);
@@ -836,7 +888,7 @@ static void do_local_set(cc *c, uint32_t x, bool tee) {
   write_value(c, &e, p, x);
   if (tee) {
     if (e.kind == E_CONST) push_const(c, e.k);
-    else push_local(c, x);
+    else push_local(c, x, w);
   }
 }
 
@@ -939,7 +991,7 @@ static bool reassociate(cc *c, unsigned iop) {
     push_result(c, pos, iop);
   } else {
     put(c, pos, 0, home(c, height(c)));
-    push(c, (centry){E_ADDK_H, 0, k});
+    push(c, (centry){E_ADDK_H, 0, k, 1, 0});
   }
   return true;
 }
@@ -1037,8 +1089,9 @@ static uint32_t do_effect(cc *c, unsigned iop, unsigned lead, const uint32_t *im
   return pos;
 }
 
-/* Like do_effect, with a result in operand 0 (immediates follow it). */
-static void do_value(cc *c, unsigned iop, unsigned lead, const uint32_t *imm, unsigned n, bool traps) {
+/* Like do_effect, with a result of w slots in operand 0 (immediates follow
+ * it). */
+static void do_value_w(cc *c, unsigned iop, unsigned lead, const uint32_t *imm, unsigned n, bool traps, unsigned w) {
   if (!has(c, n)) return;
   uint32_t s[4];
   for (unsigned i = 0; i < n; i++) s[i] = src(c, height(c) - n + i);
@@ -1047,7 +1100,72 @@ static void do_value(cc *c, unsigned iop, unsigned lead, const uint32_t *imm, un
   for (unsigned i = 0; i < lead; i++) put(c, pos, 1 + i, imm[i]);
   for (unsigned i = 0; i < n; i++) put(c, pos, 1 + lead + i, s[i]);
   if (traps) line(c, pos);
-  push_result(c, pos, iop);
+  push_result_w(c, pos, iop, w);
+}
+static void do_value(cc *c, unsigned iop, unsigned lead, const uint32_t *imm, unsigned n, bool traps) {
+  do_value_w(c, iop, lead, imm, n, traps, 1);
+}
+
+static bool global_is_v128(cc *c, uint32_t g) { return g < c->m->nglobals && c->m->globals[g].type.type == CORE_V128; }
+
+/* ---- SIMD ------------------------------------------------------------------------ */
+
+static const uint16_t simd_iop[CORE_OP_COUNT] = {
+#define SIMD(ID) [CORE_OP_##ID] = CORE_IOP_##ID,
+#include "interp_ops.h"
+};
+
+/* A SIMD instruction, laid out as interp_ops.h says (SIMD): operand 0 is
+ * the result (if any), 1 the instruction, then the stack operands and the
+ * immediates, all from its signature and immediate kind in opcodes.def. */
+static void do_simd(cc *c, const core_instr *in) {
+  const core_opinfo *info = &core_opinfos[in->op];
+  unsigned iop = simd_iop[in->op];
+  const char *sig = info->sig;
+  unsigned n = 0;
+  while (sig[n] && sig[n] != ':') n++;
+  if (!iop || sig[n] != ':' || n > 3) {
+    c->bad = true, c->why = "unsupported instruction";
+    return;
+  }
+  bool result = sig[n + 1] != 0;
+  unsigned rw = sig[n + 1] == 'v' ? 2u : 1u;
+  if (!has(c, n)) return;
+  uint32_t s[3];
+  for (unsigned i = 0; i < n; i++) s[i] = src(c, height(c) - n + i);
+  pop(c, n);
+  unsigned nops = 2 + n; /* the first immediate */
+  bool traps = false;
+  switch (info->imm) {
+  case CORE_IMM_NONE: break;
+  case CORE_IMM_LANE: nops += 1; break;
+  case CORE_IMM_MEMARG: nops += 2, traps = true; break;
+  case CORE_IMM_MEMARG_LANE: nops += 3, traps = true; break;
+  case CORE_IMM_V128: nops = 6; break;    /* d, -, bytes in cells 2 and 3 */
+  case CORE_IMM_SHUFFLE: nops = 8; break; /* d, -, a, b, indices in cells 3 and 4 */
+  default: c->bad = true, c->why = "unsupported instruction"; return;
+  }
+  uint32_t pos = emit(c, iop, nops);
+  put(c, pos, 1, iop);
+  for (unsigned i = 0; i < n; i++) put(c, pos, 2 + i, s[i]);
+  unsigned j = 2 + n;
+  switch (info->imm) {
+  case CORE_IMM_LANE: put(c, pos, j, in->imm.lane); break;
+  case CORE_IMM_MEMARG_LANE: put(c, pos, j + 2, in->imm.memarg.lane); /* fall through */
+  case CORE_IMM_MEMARG:
+    put(c, pos, j, (uint32_t)in->imm.memarg.offset);
+    put(c, pos, j + 1, in->imm.memarg.memory);
+    break;
+  case CORE_IMM_V128:
+    if (pos != NOPOS) memcpy(&c->code.items[pos + 2], in->imm.bytes, 16);
+    break;
+  case CORE_IMM_SHUFFLE:
+    if (pos != NOPOS) memcpy(&c->code.items[pos + 3], in->imm.bytes, 16);
+    break;
+  default: break;
+  }
+  if (traps) line(c, pos);
+  if (result) push_result_w(c, pos, iop, rw);
 }
 
 /* ---- one instruction ----------------------------------------------------------- */
@@ -1099,19 +1217,23 @@ static bool translate(cc *c, const core_instr *in) {
     if (has(c, 1)) pop(c, 1);
     break;
   case CORE_OP_SELECT:
-  case CORE_OP_SELECT_T: do_value(c, CORE_IOP_SELECT, 0, NULL, 3, false); break;
+  case CORE_OP_SELECT_T:
+    if (has(c, 3) && c->stack.items[height(c) - 2].w == 2) do_value_w(c, CORE_IOP_SELECT2, 0, NULL, 3, false, 2);
+    else do_value(c, CORE_IOP_SELECT, 0, NULL, 3, false);
+    break;
   case CORE_OP_LOCAL_GET:
-    if (local_ok(c, in->imm.index)) push_local(c, in->imm.index);
+    if (local_ok(c, in->imm.index)) push_local(c, local_slot(c, in->imm.index), local_width(c, in->imm.index));
     break;
   case CORE_OP_LOCAL_SET: do_local_set(c, in->imm.index, false); break;
   case CORE_OP_LOCAL_TEE: do_local_set(c, in->imm.index, true); break;
   case CORE_OP_GLOBAL_GET:
     imm[0] = in->imm.index;
-    do_value(c, CORE_IOP_GLOBAL_GET, 1, imm, 0, false);
+    if (global_is_v128(c, imm[0])) do_value_w(c, CORE_IOP_GLOBAL_GET2, 1, imm, 0, false, 2);
+    else do_value(c, CORE_IOP_GLOBAL_GET, 1, imm, 0, false);
     break;
   case CORE_OP_GLOBAL_SET:
     imm[0] = in->imm.index;
-    do_effect(c, CORE_IOP_GLOBAL_SET, 1, imm, 1);
+    do_effect(c, global_is_v128(c, imm[0]) ? CORE_IOP_GLOBAL_SET2 : CORE_IOP_GLOBAL_SET, 1, imm, 1);
     break;
   case CORE_OP_TABLE_GET:
     imm[0] = in->imm.index;
@@ -1196,6 +1318,10 @@ static bool translate(cc *c, const core_instr *in) {
     has(c, 1);
     break;
   default: {
+    if (simd_iop[op]) {
+      do_simd(c, in);
+      break;
+    }
     unsigned iop = iop_of[op];
     switch (iop ? family[iop] : F_NONE) {
     case F_UN: do_unary(c, iop, false); break;
@@ -1220,8 +1346,20 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   const core_func *fn = &m->funcs[index];
   if (fn->type >= m->ntypes) return kb_error(c->a, KUMI_ERR_INVALID, KUMI_NO_OFFSET, "function %u: unknown type", index);
   const core_functype *ft = &m->types[fn->type];
-  uint64_t L = (uint64_t)ft->nparams + fn->nlocals;
-  if (L > UINT32_MAX / 4) return kb_error(c->a, KUMI_ERR_INVALID, fn->body_start, "too many locals");
+  uint64_t nvals = (uint64_t)ft->nparams + fn->nlocals;
+  if (nvals > UINT32_MAX / 8) return kb_error(c->a, KUMI_ERR_INVALID, fn->body_start, "too many locals");
+  /* Locals by slot: a v128 takes two. */
+  c->lslot.len = 0;
+  if (!kb_vec_reserve(c->a, &c->lslot, nvals + 1)) return kb_error_oom();
+  uint64_t L = 0;
+  for (uint64_t i = 0; i < nvals; i++) {
+    c->lslot.items[i] = (uint32_t)L;
+    L += type_width(i < ft->nparams ? core_functype_params(ft)[i] : fn->local_types[i - ft->nparams]);
+  }
+  c->lslot.items[nvals] = (uint32_t)L;
+  c->lslot.len = nvals + 1;
+  uint32_t pslots = types_width(core_functype_params(ft), ft->nparams);
+  uint32_t rslots = types_width(core_functype_results(ft), ft->nresults);
   c->L = (uint32_t)L;
   c->code.len = c->stack.len = c->ctrl.len = c->fixups.len = c->lines.len = 0;
   c->maxh = 0;
@@ -1237,6 +1375,7 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   cctrl f = {0};
   f.kind = C_FUNC;
   f.nresults = ft->nresults;
+  f.rtypes = core_functype_results(ft);
   if (!kb_vec_push(c->a, &c->ctrl, f)) return kb_error_oom();
 
   size_t pos = fn->body_start;
@@ -1252,7 +1391,7 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   }
 
   uint64_t slots = L + 1 + c->maxh;
-  if (slots < ft->nresults) slots = ft->nresults;
+  if (slots < rslots) slots = rslots;
   if (slots > UINT32_MAX / 2) return kb_error(c->a, KUMI_ERR_INVALID, fn->body_start, "function frame too large");
   core_cell *code = kb_arena_alloc(&m->arena, c->code.len * sizeof *code);
   core_line *lines = kb_arena_alloc(&m->arena, (c->lines.len ? c->lines.len : 1) * sizeof *lines);
@@ -1262,9 +1401,9 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   out->code = code;
   out->ncells = (uint32_t)c->code.len;
   out->func_index = index;
-  out->nparams = ft->nparams;
-  out->nlocals = fn->nlocals + 1; /* and the zero slot */
-  out->nresults = ft->nresults;
+  out->nparams = pslots;
+  out->nlocals = (uint32_t)L - pslots + 1; /* and the zero slot */
+  out->nresults = rslots;
   out->frame_slots = (uint32_t)slots;
   out->module = m;
   out->lines = lines;
@@ -1297,6 +1436,7 @@ kumi_error *core_module_compile(core_module *m) {
   kb_vec_free(a, &c.lines);
   kb_vec_free(a, &c.pend);
   kb_vec_free(a, &c.tramp);
+  kb_vec_free(a, &c.lslot);
   if (e) m->compiled = NULL;
   return e;
 }

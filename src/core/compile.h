@@ -8,8 +8,10 @@
  * cell 1 + k/2, half k%2; a few instructions put a 64-bit immediate or a
  * pointer in a cell of its own. Operands name frame slots directly: a frame
  * is [params, locals, a slot that is always zero, operand stack], and the
- * value at operand stack height h always lives in slot nparams + nlocals +
- * 1 + h, so there is no stack pointer at run time. Branch offsets count
+ * value at operand stack height h always lives at a fixed slot (the
+ * slots of the values below it, after the zero slot), so there is no stack
+ * pointer at run time. A v128 takes two consecutive slots (as a local, an
+ * operand, a parameter or a result); everything else one. Branch offsets count
  * cells from the start of the branching instruction. */
 #ifndef KUMI_CORE_COMPILE_H
 #define KUMI_CORE_COMPILE_H
@@ -46,6 +48,7 @@ enum core_iop {
 #define TBIN(ID, IW, OW, FN) CORE_IOP_##ID,
 #define LOAD(ID, T, OW, CONV) CORE_IOP_##ID, CORE_IOP_##ID##_K, CORE_IOP_##ID##_M,
 #define STORE(ID, T) CORE_IOP_##ID, CORE_IOP_##ID##_K, CORE_IOP_##ID##_M,
+#define SIMD(ID) CORE_IOP_##ID,
 #include "interp_ops.h"
   CORE_IOP_COUNT
 };
@@ -62,7 +65,7 @@ struct core_compiled {
   const core_cell *code;
   uint32_t ncells;
   uint32_t func_index; /* in the module's function index space */
-  uint32_t nparams, nresults;
+  uint32_t nparams, nresults; /* in slots (a v128 takes two) */
   uint32_t nlocals; /* slots a call zeroes after the params: locals and the zero slot */
   /* Slots the frame needs: params, locals and the deepest operand stack
    * (including results of calls made from it). */

@@ -17,8 +17,8 @@
  * the imported globals and the defined globals before the current one.
  * Extended-const adds integer add/sub/mul. Every instruction takes at least
  * one byte, so the expression's length bounds the stack depth; deep
- * expressions spill to the heap. v128.const has no slot form yet (modules
- * with v128 globals are not run; see api.c). */
+ * expressions spill to the heap. Scalar and reference types only: v128
+ * initializers go through eval_v128. */
 static kumi_error *eval_const(kumi_instance *inst, core_expr ex, core_slot *out) {
   const core_module *c = inst->core;
   const kumi_allocator *a = inst->store->alloc;
@@ -77,6 +77,31 @@ bad:
 done:
   if (stack != local) kb_free(a, stack, cap * sizeof *stack);
   return e;
+}
+
+/* A v128 global's initializer: validation allows only v128.const and
+ * global.get (of a v128 global) there. Writes both slots of g. */
+static kumi_error *eval_v128(kumi_instance *inst, core_expr ex, kumi_global *g) {
+  const core_module *c = inst->core;
+  const kumi_allocator *a = inst->store->alloc;
+  size_t pos = ex.start;
+  core_instr in, end;
+  kumi_error *e = core_read_instr(a, c->bytes, &pos, ex.end, &in);
+  if (!e) e = core_read_instr(a, c->bytes, &pos, ex.end, &end);
+  if (e) return e;
+  if (end.op == CORE_OP_END && in.op == CORE_OP_V128_CONST) {
+    memcpy(&g->value, in.imm.bytes, 8);
+    memcpy(&g->value_hi, in.imm.bytes + 8, 8);
+    return NULL;
+  }
+  if (end.op == CORE_OP_END && in.op == CORE_OP_GLOBAL_GET && in.imm.index < c->nglobals &&
+      inst->globals[in.imm.index] && inst->globals[in.imm.index]->type.type == CORE_V128) {
+    g->value = inst->globals[in.imm.index]->value;
+    g->value_hi = inst->globals[in.imm.index]->value_hi;
+    return NULL;
+  }
+  e = kb_error(a, KUMI_ERR_INVALID, ex.start, "constant expression required");
+  return e ? e : kb_error_oom();
 }
 
 /* ---- describing types for link errors ------------------------------------------- */
@@ -272,7 +297,9 @@ static kumi_error *allocate(kumi_instance *inst, const kumi_extern *imports, con
     kumi_global *g = &globals[i - c->nimported_globals];
     g->store = s;
     g->type = c->globals[i].type;
-    if ((e = eval_const(inst, c->globals[i].init, &g->value))) return e;
+    e = g->type.type == CORE_V128 ? eval_v128(inst, c->globals[i].init, g)
+                                  : eval_const(inst, c->globals[i].init, &g->value);
+    if (e) return e;
     inst->globals[i] = g;
   }
 

@@ -18,6 +18,8 @@
 #include "compile.h"
 #include "numeric.h"
 
+#include "interp_simd.h"
+
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wasm memory access assumes a little-endian host");
 
 /* Nested entries from the host into wasm (each costs C stack). */
@@ -61,14 +63,34 @@ static kumi_error *call_host(kumi_store *s, kumi_instance *caller_inst, kumi_fun
   kumi_val *vals = inline_vals;
   if (n > 16 && !(vals = kb_alloc(s->alloc, n * sizeof *vals))) return kb_error_oom();
   kumi_val *results = vals + ft->nparams;
-  for (uint32_t i = 0; i < ft->nparams; i++) vals[i] = core_val_from_slot(core_functype_params(ft)[i], slots[i]);
-  for (uint32_t i = 0; i < ft->nresults; i++) results[i] = core_val_from_slot(core_functype_results(ft)[i], 0);
+  static const core_slot zero[2];
+  size_t k = 0; /* slot of the next value: a v128 takes two */
+  for (uint32_t i = 0; i < ft->nparams; i++) {
+    vals[i] = core_val_from_slots(core_functype_params(ft)[i], slots + k);
+    k += core_valtype_slots(core_functype_params(ft)[i]);
+  }
+  for (uint32_t i = 0; i < ft->nresults; i++) results[i] = core_val_from_slots(core_functype_results(ft)[i], zero);
   kumi_caller caller = {s, caller_inst};
   kumi_error *e = f->host(&caller, f->env, vals, results);
+  /* By the declared types, whatever kinds the host left: results take
+   * exactly the slots the caller made room for. */
+  k = 0;
   if (!e)
-    for (uint32_t i = 0; i < ft->nresults; i++) slots[i] = core_slot_from_val(&results[i]);
+    for (uint32_t i = 0; i < ft->nresults; i++) {
+      core_slot v[2] = {0, 0};
+      if ((results[i].kind == KUMI_V128) == (core_functype_results(ft)[i] == CORE_V128)) core_slots_from_val(&results[i], v);
+      uint32_t w = core_valtype_slots(core_functype_results(ft)[i]);
+      memcpy(slots + k, v, w * sizeof *v);
+      k += w;
+    }
   if (vals != inline_vals) kb_free(s->alloc, vals, n * sizeof *vals);
   return e;
+}
+
+/* Slots the results of host function f take. Out of line: inlined, its
+ * loop made the compiler spill run()'s hot registers. */
+__attribute__((noinline)) static size_t host_result_slots(const kumi_func *f) {
+  return core_valtypes_slots(core_functype_results(f->type), f->type->nresults);
 }
 
 /* Zeroes a callee's locals. Kept a plain loop (the empty asm stops the
@@ -146,6 +168,7 @@ static kumi_error *run(kumi_store *s, const struct core_compiled *fn, kumi_insta
 #define LOAD(ID, T, OW, CONV) \
   [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K, [CORE_IOP_##ID##_M] = &&L_##ID##_M,
 #define STORE(ID, T) [CORE_IOP_##ID] = &&L_##ID, [CORE_IOP_##ID##_K] = &&L_##ID##_K, [CORE_IOP_##ID##_M] = &&L_##ID##_M,
+#define SIMD(ID) [CORE_IOP_##ID] = &&L_SIMD,
 #include "interp_ops.h"
   };
   if (labels_out) {
@@ -278,6 +301,21 @@ L_CONST64:
 L_SELECT: {
   core_slot a = SL(1), b = SL(2);
   SL(0) = SL(3) ? a : b;
+  JUMP(3);
+}
+
+L_COPY2: {
+  core_slot lo = fp[OPD(1)], hi = fp[OPD(1) + 1];
+  fp[OPD(0)] = lo;
+  fp[OPD(0) + 1] = hi;
+  JUMP(2);
+}
+
+L_SELECT2: {
+  uint32_t from = SL(3) ? OPD(1) : OPD(2);
+  core_slot lo = fp[from], hi = fp[from + 1];
+  fp[OPD(0)] = lo;
+  fp[OPD(0) + 1] = hi;
   JUMP(3);
 }
 
@@ -420,7 +458,7 @@ tail_func:
     GIVE_BACK();
     err = call_host(s, inst, cf, fp + cbase);
     if (err) goto fail;
-    memmove(fp, fp + cbase, (size_t)cf->type->nresults * sizeof *fp);
+    memmove(fp, fp + cbase, host_result_slots(cf) * sizeof *fp);
     goto do_return;
   } else {
     const struct core_compiled *c = cf->compiled;
@@ -450,6 +488,20 @@ L_GLOBAL_GET:
 L_GLOBAL_SET:
   inst->globals[OPD(0)]->value = SL(1);
   JUMP(2);
+
+L_GLOBAL_GET2: {
+  const kumi_global *g = inst->globals[OPD(1)];
+  fp[OPD(0)] = g->value;
+  fp[OPD(0) + 1] = g->value_hi;
+  JUMP(2);
+}
+
+L_GLOBAL_SET2: {
+  kumi_global *g = inst->globals[OPD(0)];
+  g->value = fp[OPD(1)];
+  g->value_hi = fp[OPD(1) + 1];
+  JUMP(2);
+}
 
 L_REF_FUNC:
   SL(0) = (core_slot)(uintptr_t)inst->funcs[OPD(1)];
@@ -719,6 +771,14 @@ L_DATA_DROP:
   LOAD_(ID, T, OW, CONV, EA(1)) LOAD_(ID##_K, T, OW, CONV, EA_K(1)) LOAD_M_(ID, T, OW, CONV)
 #define STORE(ID, T) STORE_(ID, T, EA(0)) STORE_(ID##_K, T, EA_K(0)) STORE_M_(ID, T)
 #include "interp_ops.h"
+
+  /* ---- SIMD: one handler for all, out of line (interp_simd.c) ---- */
+L_SIMD: {
+  const core_cell *next = core_simd_exec(fp, pc, inst);
+  if (UNLIKELY(!next)) TRAP(KUMI_TRAP_OOB_MEMORY); /* the only trap of SIMD */
+  pc = next;
+  NEXT();
+}
 
 trap:
   err = core_trap(s, tc);

@@ -9,8 +9,18 @@
 
 /* One operand/local slot of the interpreter. i32 is kept zero-extended,
  * floats as bit patterns, references as pointers (0 is null): a funcref is
- * a kumi_func *, an externref the host's pointer. v128 will take two slots. */
+ * a kumi_func *, an externref the host's pointer. A v128 takes two
+ * consecutive slots: bytes 0..7 (little-endian) in the first, 8..15 in the
+ * second. */
 typedef uint64_t core_slot;
+
+/* Slots a value of type t takes (2 for v128, else 1), and a list of them. */
+static inline uint32_t core_valtype_slots(core_valtype t) { return t == CORE_V128 ? 2u : 1u; }
+static inline uint32_t core_valtypes_slots(const core_valtype *ts, uint32_t n) {
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n; i++) k += core_valtype_slots(ts[i]);
+  return k;
+}
 
 #define CORE_PAGE_SIZE 65536u
 
@@ -47,6 +57,7 @@ struct kumi_global {
   kumi_store *store;
   core_globaltype type;
   core_slot value;
+  core_slot value_hi; /* v128: bytes 8..15 (value holds bytes 0..7) */
 };
 
 struct core_compiled;
@@ -127,8 +138,8 @@ struct kumi_store {
 uint32_t core_store_type_id(kumi_store *s, const core_functype *ft);
 
 /* Calls f with its parameters in slots[0..nparams); on success its results
- * are in slots[0..nresults). slots must have room for max(nparams,
- * nresults). Returns NULL, or an error (a trap with a backtrace, or a host
+ * are in slots[0..nresults), counted in slots (core_valtypes_slots). slots
+ * must have room for the larger of the two. Returns NULL, or an error (a trap with a backtrace, or a host
  * function's error). Re-entrant: host functions may call back into wasm. */
 kumi_error *core_invoke(kumi_store *s, kumi_func *f, core_slot *slots);
 
@@ -138,6 +149,10 @@ kumi_error *core_trap(kumi_store *s, kumi_trap_code code);
 /* Conversions between slots and public values. */
 core_slot core_slot_from_val(const kumi_val *v);
 kumi_val core_val_from_slot(core_valtype t, core_slot s);
+/* The same for any type, v128 included: a value in core_valtype_slots(t)
+ * slots. core_slots_from_val returns how many slots it wrote. */
+uint32_t core_slots_from_val(const kumi_val *v, core_slot *out);
+kumi_val core_val_from_slots(core_valtype t, const core_slot *s);
 kumi_valkind core_valkind(core_valtype t);
 
 /* Memory and table growth shared by the interpreter and the API. Return the

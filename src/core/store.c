@@ -106,7 +106,7 @@ static core_valtype valtype_of_kind(kumi_valkind k) {
   case KUMI_F64: return CORE_F64;
   case KUMI_FUNCREF: return CORE_FUNCREF;
   case KUMI_EXTERNREF: return CORE_EXTERNREF;
-  case KUMI_V128: break;
+  case KUMI_V128: return CORE_V128;
   }
   return 0;
 }
@@ -262,18 +262,27 @@ kumi_global *kumi_global_new(kumi_store *s, kumi_val init, bool mutable_, kumi_e
   g->store = s;
   g->type.type = t;
   g->type.mut = mutable_;
-  g->value = core_slot_from_val(&init);
+  core_slot v[2] = {0, 0};
+  core_slots_from_val(&init, v);
+  g->value = v[0];
+  g->value_hi = v[1];
   return g;
 }
 
-kumi_val kumi_global_get(const kumi_global *g) { return core_val_from_slot(g->type.type, g->value); }
+kumi_val kumi_global_get(const kumi_global *g) {
+  core_slot v[2] = {g->value, g->value_hi};
+  return core_val_from_slots(g->type.type, v);
+}
 
 kumi_error *kumi_global_set(kumi_global *g, kumi_val v) {
   if (!g->type.mut) return kb_error(g->store->alloc, KUMI_ERR_ARG, KUMI_NO_OFFSET, "global is immutable");
   if (valtype_of_kind(v.kind) != g->type.type || !ref_ok(g->store, &v))
     return kb_error(g->store->alloc, KUMI_ERR_ARG, KUMI_NO_OFFSET, "value of the wrong type for a %s global",
                     core_valtype_name(g->type.type));
-  g->value = core_slot_from_val(&v);
+  core_slot s[2] = {0, 0};
+  core_slots_from_val(&v, s);
+  g->value = s[0];
+  g->value_hi = s[1];
   return NULL;
 }
 
