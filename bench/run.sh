@@ -2,9 +2,13 @@
 # Time each benchmark natively and in each available wasm engine; print a
 # table with ratios to native and a geometric-mean row; flag checksum mismatches.
 #
-# usage: bench/run.sh [NAME[:N] ...]      (default: every programs/*.c at its bench-n)
+# SIMD programs (simd_*.c, built as NAME.simd.wasm and NAME.scalar.wasm) get
+# a second table: native, kumi and node on both builds.
+#
+# usage: bench/run.sh [NAME[:N] ...]      (default: every programs/*.c and simd_*.c at its bench-n)
 # env:   KUMI=path (default build/kumi)   RUNS=3 (median of RUNS per engine; native uses 10)
 #        TIMEOUT=300 (seconds per run)     NO_NODE=1 / NO_INTERP=1 to skip columns
+#        NO_SIMD=1 to skip the SIMD programs when no NAME is given
 set -eu
 
 start_dir=$(pwd)
@@ -93,13 +97,31 @@ interp_module() { # NAME N -> path of wrapped module
 # --- run -------------------------------------------------------------------
 if [ $# -eq 0 ]; then
     for f in programs/*.c; do f=${f##*/}; set -- "$@" "${f%.c}"; done
+    if [ -z "${NO_SIMD:-}" ]; then
+        for f in simd_*.c; do [ -e "$f" ] && set -- "$@" "${f%.c}"; done
+    fi
 fi
+plain=() simd=()
+for spec in "$@"; do
+    case $spec in simd_*) simd+=("$spec") ;; *) plain+=("$spec") ;; esac
+done
+
+# bench_n SPEC: the n of NAME:N, else the bench-n: in the program's header.
+bench_n() {
+    local name=${1%%:*} n=${1#*:}
+    if [ "$n" = "$1" ]; then
+        local src=programs/$name.c
+        [ -f "$src" ] || src=$name.c
+        n=$(sed -n 's/.*bench-n: \([0-9]*\).*/\1/p' "$src" | head -n 1)
+    fi
+    echo "$n"
+}
+
 status=0
 : >"$tmp/results"
-for spec in "$@"; do
+for spec in ${plain[@]+"${plain[@]}"}; do
     name=${spec%%:*}
-    n=${spec#*:}
-    [ "$n" != "$spec" ] || n=$(sed -n 's/.*bench-n: \([0-9]*\).*/\1/p' "programs/$name.c" | head -n 1)
+    n=$(bench_n "$spec")
     [ -f "out/$name.wasm" ] || { echo "run.sh: out/$name.wasm missing (build.sh?)" >&2; exit 1; }
     echo "running $name (n=$n)..." >&2
     read -r nat_ms nat_sum < <(measure "$NATIVE_RUNS" "out/$name.native" "$n")
@@ -128,7 +150,7 @@ for spec in "$@"; do
 done
 
 # --- table -----------------------------------------------------------------
-awk '
+[ ${#plain[@]} = 0 ] || awk '
 function num(x) { return x ~ /^[0-9.]+$/ && x > 0 }
 function cell(x) { return num(x) ? sprintf("%.1f", x) : x }
 function ratio(a, b) { return (num(a) && num(b)) ? sprintf("%.1fx", a / b) : "-" }
@@ -148,5 +170,75 @@ END {
         (cnt[8] ? sprintf("%.1fx", geo(8)) : "-"), (cnt[9] ? sprintf("%.1fx", geo(9)) : "-"),
         (cnt[10] ? sprintf("%.1fx", geo(10)) : "-")
 }' "$tmp/results"
+
+# --- SIMD programs ------------------------------------------------------------
+# Each runs natively (the scalar C path, gcc -O2) and, in kumi and node, as
+# NAME.simd.wasm and NAME.scalar.wasm. kumi's SIMD column is skipped with a
+# note when kumi cannot run a SIMD module at all.
+if [ ${#simd[@]} != 0 ]; then
+    use_kumi_simd=$use_kumi
+    if [ $use_kumi = 1 ]; then
+        probe=${simd[0]%%:*}
+        kumi_cmd "$probe.simd" 1
+        want=$(measure 1 "out/$probe.native" 1 2>/dev/null | cut -d' ' -f2)
+        if [ "$(measure 1 "${kcmd[@]}" 2>"$tmp/probe" | cut -d' ' -f2)" != "$want" ]; then
+            use_kumi_simd=0
+            cat "$tmp/probe" >&2
+            echo "note: $KUMI cannot run $probe.simd.wasm; skipping the kumi SIMD column" >&2
+        fi
+    fi
+    : >"$tmp/simd"
+    for spec in "${simd[@]}"; do
+        name=${spec%%:*}
+        n=$(bench_n "$spec")
+        for v in simd scalar; do
+            [ -f "out/$name.$v.wasm" ] || { echo "run.sh: out/$name.$v.wasm missing (build.sh?)" >&2; exit 1; }
+        done
+        echo "running $name (n=$n)..." >&2
+        read -r nat_ms nat_sum < <(measure "$NATIVE_RUNS" "out/$name.native" "$n")
+        row="$name $n $nat_ms"
+        for col in kumi.simd kumi.scalar node.simd node.scalar; do
+            ms=- sum=-
+            case $col in
+            kumi.simd) use=$use_kumi_simd ;;
+            kumi.*) use=$use_kumi ;;
+            node.*) use=$use_node ;;
+            esac
+            if [ "$use" = 1 ]; then
+                case $col in
+                kumi.*) kumi_cmd "$name.${col#*.}" "$n"
+                        read -r ms sum < <(measure "$RUNS" "${kcmd[@]}") ;;
+                node.*) read -r ms sum < <(measure "$RUNS" node node_run.cjs "out/$name.${col#*.}.wasm" "$n") ;;
+                esac
+            fi
+            if [ "$sum" = fail ]; then
+                status=1
+            elif [ "$sum" != - ] && [ "$sum" != "$nat_sum" ]; then
+                echo "MISMATCH: $name n=$n $col checksum $sum, native $nat_sum" >&2
+                ms="$ms!"
+                status=1
+            fi
+            row="$row $ms"
+        done
+        echo "$row" >>"$tmp/simd"
+    done
+    [ ${#plain[@]} = 0 ] || echo
+    # kumi/nat and node/nat for both builds; the last column is kumi's
+    # speed-up from SIMD (scalar time / SIMD time).
+    awk '
+function num(x) { return x ~ /^[0-9.]+$/ && x > 0 }
+function cell(x) { return num(x) ? sprintf("%.1f", x) : x }
+function ratio(a, b) { return (num(a) && num(b)) ? sprintf("%.1fx", a / b) : "-" }
+function ratio2(a, b) { return (num(a) && num(b)) ? sprintf("%.2fx", a / b) : "-" }
+BEGIN {
+    fmt = "%-10s %6s %8s %10s %10s %10s %10s %9s %9s %9s %9s %9s\n"
+    printf fmt, "simd", "n", "nat ms", "kumi simd", "kumi scal", "node simd", "node scal",
+        "ksimd/nat", "kscal/nat", "nsimd/nat", "nscal/nat", "kumi gain"
+}
+{
+    printf fmt, $1, $2, cell($3), cell($4), cell($5), cell($6), cell($7),
+        ratio($4, $3), ratio($5, $3), ratio($6, $3), ratio($7, $3), ratio2($5, $4)
+}' "$tmp/simd"
+fi
 [ $status = 0 ] || echo "some engines failed or disagreed with native (see above; ! = checksum mismatch)" >&2
 exit $status

@@ -1,8 +1,10 @@
 /* Core values as command-line text, shared by `kumi run` and `kumi wast`.
  * Printing is exact: integers in signed decimal, floats in the shortest
  * decimal that reads back to the same bits, NaNs with their payload when it
- * is not the canonical one. */
+ * is not the canonical one. A v128 is a shape word and its lanes
+ * ("i32x4 1 2 3 4"; value_v128.h). */
 #include "cli.h"
+#include "value_v128.h"
 
 #include <errno.h>
 #include <math.h>
@@ -134,9 +136,70 @@ bool cli_parse_val(kumi_valkind t, const char *s, kumi_val *out) {
   case KUMI_EXTERNREF:
     /* Only null can be written: a reference has no text of its own. */
     return strcmp(s, "null") == 0;
-  case KUMI_V128: break;
+  case KUMI_V128: return cli_parse_v128(s, out->of.v128);
   }
   return false;
+}
+
+/* ---- v128 ---------------------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  unsigned lanes;
+} v128_shapes[] = {
+    [CLI_V128_I8X16] = {"i8x16", 16}, [CLI_V128_I16X8] = {"i16x8", 8}, [CLI_V128_I32X4] = {"i32x4", 4},
+    [CLI_V128_I64X2] = {"i64x2", 2},  [CLI_V128_F32X4] = {"f32x4", 4}, [CLI_V128_F64X2] = {"f64x2", 2},
+};
+
+bool cli_v128_shape_of(const char *word, cli_v128_shape *out) {
+  for (size_t i = 0; i < sizeof v128_shapes / sizeof v128_shapes[0]; i++) {
+    if (strcmp(word, v128_shapes[i].name) == 0) {
+      *out = (cli_v128_shape)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+unsigned cli_v128_lanes(cli_v128_shape s) { return v128_shapes[s].lanes; }
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
+/* Copies the next blank-separated token of *s into buf (NUL-terminated) and
+ * advances *s past it; false at the end of the text or when the token does
+ * not fit. */
+static bool next_token(const char **s, char *buf, size_t cap) {
+  const char *p = *s;
+  while (is_blank(*p)) p++;
+  size_t n = 0;
+  while (*p && !is_blank(*p)) {
+    if (n + 1 >= cap) return false;
+    buf[n++] = *p++;
+  }
+  buf[n] = 0;
+  *s = p;
+  return n > 0;
+}
+
+bool cli_parse_v128(const char *s, uint8_t out[16]) {
+  char tok[256];
+  cli_v128_shape shape;
+  if (!next_token(&s, tok, sizeof tok) || !cli_v128_shape_of(tok, &shape)) return false;
+  unsigned lanes = v128_shapes[shape].lanes, width = 16 / lanes;
+  uint8_t bytes[16];
+  for (unsigned i = 0; i < lanes; i++) {
+    uint64_t bits;
+    if (!next_token(&s, tok, sizeof tok)) return false;
+    bool ok = shape == CLI_V128_F32X4   ? parse_float(tok, true, &bits)
+              : shape == CLI_V128_F64X2 ? parse_float(tok, false, &bits)
+                                        : parse_int(tok, width * 8, &bits);
+    if (!ok) return false;
+    for (unsigned b = 0; b < width; b++) bytes[i * width + b] = (uint8_t)(bits >> (8 * b));
+  }
+  while (is_blank(*s)) s++;
+  if (*s) return false; /* more lanes than the shape has */
+  memcpy(out, bytes, sizeof bytes);
+  return true;
 }
 
 /* ---- printing --------------------------------------------------------------------- */
@@ -191,10 +254,7 @@ void cli_print_val(FILE *f, const kumi_val *v) {
   case KUMI_I64: fprintf(f, "%lld", (long long)v->of.i64); break;
   case KUMI_F32: print_f32(f, v->of.f32_bits); break;
   case KUMI_F64: print_f64(f, v->of.f64_bits); break;
-  case KUMI_V128:
-    fputs("v128 0x", f);
-    for (int i = 15; i >= 0; i--) fprintf(f, "%02x", v->of.v128[i]);
-    break;
+  case KUMI_V128: cli_print_v128(f, v->of.v128, CLI_V128_DEFAULT_SHAPE); break;
   case KUMI_FUNCREF:
     if (v->of.funcref) fputs("funcref", f);
     else fputs("null", f);
@@ -203,5 +263,23 @@ void cli_print_val(FILE *f, const kumi_val *v) {
     if (v->of.externref) fprintf(f, "externref %p", v->of.externref);
     else fputs("null", f);
     break;
+  }
+}
+
+void cli_print_v128(FILE *f, const uint8_t v[16], cli_v128_shape s) {
+  unsigned lanes = v128_shapes[s].lanes, width = 16 / lanes;
+  fputs(v128_shapes[s].name, f);
+  for (unsigned i = 0; i < lanes; i++) {
+    uint64_t bits = 0;
+    for (unsigned b = 0; b < width; b++) bits |= (uint64_t)v[i * width + b] << (8 * b);
+    fputc(' ', f);
+    switch (s) {
+    case CLI_V128_I8X16: fprintf(f, "%d", (int)(int8_t)(uint8_t)bits); break;
+    case CLI_V128_I16X8: fprintf(f, "%d", (int)(int16_t)(uint16_t)bits); break;
+    case CLI_V128_I32X4: fprintf(f, "%d", (int)(int32_t)(uint32_t)bits); break;
+    case CLI_V128_I64X2: fprintf(f, "%lld", (long long)(int64_t)bits); break;
+    case CLI_V128_F32X4: print_f32(f, (uint32_t)bits); break;
+    case CLI_V128_F64X2: print_f64(f, bits); break;
+    }
   }
 }
