@@ -367,3 +367,80 @@ kumi_error *text_lex(kb_arena *ar, const char *src, size_t len, text_token **tok
   kb_vec_free(ar->alloc, &lx.toks);
   return e;
 }
+
+/* ---- custom-section annotations ---- */
+
+/* Reads the body of `(@custom ...)` whose '(' is at lx->i and whose
+ * closing ')' is at close: tokens of the interior, then their meaning. */
+static kumi_error *read_custom(lexer *lx, size_t close, text_custom *c) {
+  size_t open = lx->i;
+  lexer in = {lx->ar, lx->s, close, open + 8, lx->src, {0}}; /* after "(@custom" */
+  kumi_error *e = lex_all(&in);
+  const text_token *t = in.toks.items;
+  size_t n = in.toks.len, k = 0;
+  memset(c, 0, sizeof *c);
+  c->pos = (uint32_t)open;
+  if (!e && (n == 0 || t[k].kind != TK_STRING)) e = lex_error(lx, open, "custom annotation: expected a section name");
+  if (!e) {
+    c->name = t[k].str;
+    c->name_len = t[k].slen;
+    k++;
+    if (k < n && t[k].kind == TK_LPAR) {
+      bool before = k + 1 < n && t[k + 1].kind == TK_KEYWORD && t[k + 1].slen == 6 && memcmp(t[k + 1].str, "before", 6) == 0;
+      bool after = k + 1 < n && t[k + 1].kind == TK_KEYWORD && t[k + 1].slen == 5 && memcmp(t[k + 1].str, "after", 5) == 0;
+      if ((!before && !after) || k + 3 >= n || t[k + 2].kind != TK_KEYWORD || t[k + 3].kind != TK_RPAR) {
+        e = lex_error(lx, t[k].pos, "custom annotation: malformed placement");
+      } else {
+        c->has_place = true;
+        c->before = before;
+        c->anchor = t[k + 2].str;
+        c->anchor_len = t[k + 2].slen;
+        c->anchor_pos = t[k + 2].pos;
+        k += 4;
+      }
+    }
+  }
+  size_t total = 0;
+  for (size_t j = k; !e && j < n && t[j].kind == TK_STRING; j++) total += t[j].slen;
+  if (!e) {
+    c->bytes = kb_arena_alloc(lx->ar, total ? total : 1);
+    if (!c->bytes) e = kb_error_oom();
+  }
+  while (!e && k < n && t[k].kind == TK_STRING) {
+    memcpy(c->bytes + c->len, t[k].str, t[k].slen);
+    c->len += t[k].slen;
+    k++;
+  }
+  if (!e && (k >= n || t[k].kind != TK_EOF)) e = lex_error(lx, k < n ? t[k].pos : open, "custom annotation: unexpected token");
+  kb_vec_free(lx->ar->alloc, &in.toks);
+  return e;
+}
+
+kumi_error *text_next_custom(kb_arena *ar, const char *src, size_t *from, size_t to, text_custom *out, bool *found) {
+  lexer lx = {ar, (const uint8_t *)src, to, *from, src, {0}};
+  *found = false;
+  for (;;) {
+    kumi_error *e = skip_space(&lx);
+    if (e) return e;
+    if (lx.i + 1 >= to || lx.s[lx.i] != '(' || lx.s[lx.i + 1] != '@') break;
+    size_t open = lx.i;
+    bool custom = to - open > 8 && memcmp(lx.s + open, "(@custom", 8) == 0;
+    if (custom) {
+      lx.i = open + 8;
+      custom = at_delimiter(&lx) || lx.s[lx.i] == '"';
+      lx.i = open;
+    }
+    e = skip_annotation(&lx);
+    if (e) return e;
+    if (!custom) continue;
+    size_t close = lx.i - 1;
+    lx.i = open;
+    e = read_custom(&lx, close, out);
+    if (e) return e;
+    *from = close + 1;
+    *found = true;
+    return NULL;
+  }
+  *from = to;
+  return NULL;
+}

@@ -30,7 +30,7 @@ typedef struct text_token {
 } text_token;
 
 /* Splits src into tokens, skipping white space, comments and annotations
- * `(@name ...)`. The array (ending with a TK_EOF token) and decoded strings
+ * `(@name ...)` (see text_next_custom for the ones that matter). The array (ending with a TK_EOF token) and decoded strings
  * live in the arena. Errors are KUMI_ERR_MALFORMED "LINE:COL: ..." */
 kumi_error *text_lex(kb_arena *ar, const char *src, size_t len, text_token **toks, size_t *ntoks);
 
@@ -57,6 +57,28 @@ const char *text_int(const uint8_t *s, size_t n, unsigned bits, uint64_t *out);
  * rounded; NaN payloads exact. */
 const char *text_f32(const kumi_allocator *a, const uint8_t *s, size_t n, uint32_t *out);
 const char *text_f64(const kumi_allocator *a, const uint8_t *s, size_t n, uint64_t *out);
+
+/* ---- custom-section annotations (the custom-annotations proposal) ----
+ * `(@custom "name" place? string*)` with place `(before KW)` or
+ * `(after KW)`; KW (first, last or a section keyword) is left to the
+ * caller. text_lex skips every annotation; the parsers look for these in
+ * the source between two tokens. */
+typedef struct text_custom {
+  uint32_t pos; /* offset of its '(' in the source */
+  const uint8_t *name;
+  uint32_t name_len;
+  bool has_place, before;
+  const uint8_t *anchor; /* the placement keyword, when has_place */
+  uint32_t anchor_len, anchor_pos;
+  uint8_t *bytes; /* the section's contents: the strings, concatenated (arena) */
+  size_t len;
+} text_custom;
+/* Finds the next `(@custom ...)` in src[*from, to), a stretch of white
+ * space, comments and annotations (between two tokens). When there is one,
+ * *found is true, *out holds it and *from is just past it; otherwise *from
+ * becomes to. Other annotations are skipped. Errors: KUMI_ERR_MALFORMED
+ * "LINE:COL: custom annotation: ..." for a malformed one. */
+kumi_error *text_next_custom(kb_arena *ar, const char *src, size_t *from, size_t to, text_custom *out, bool *found);
 
 /* ---- byte buffer -------------------------------------------------------
  * Writes never fail: on OOM the buffer sets `oom` and ignores later writes,

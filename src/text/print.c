@@ -4,12 +4,11 @@
  * (wat_instr.c) reads back to the same bytes: memory and table indices
  * only when not 0, align only when not natural, floats as exact hex
  * floats or nan:0x payloads, blocks with an explicit (type N) when the
- * binary used a type index. The module's and the functions' names from
- * the name section become $identifiers (the parser writes exactly those
- * two name subsections back); references stay numeric, and the other name
- * subsections (locals, labels, types, tables, ...) and custom sections are
- * not printed. text_print_core_into also prints the core modules nested in
- * components (print_component.c). */
+ * binary used a type index. Names of the name section become $identifiers
+ * where they are bound (labels on their block); references stay numeric.
+ * Custom sections print as (@custom) annotations at the end of the module,
+ * placed after the section they followed. text_print_core_into also
+ * prints the core modules nested in components (print_component.c). */
 #include "print.h"
 
 #include <inttypes.h>
@@ -29,7 +28,7 @@
  * function), types (4), tables (5), memories (6), globals (7), element (8)
  * and data segments (9). Entries point into the module's bytes, sorted by
  * (function, index). */
-enum { NAMES_LOCAL = 2, NAMES_LAST = 9 };
+enum { NAMES_LOCAL = 2, NAMES_LABEL = 3, NAMES_LAST = 9 };
 typedef struct pname {
   uint32_t outer, idx;
   const char *s;
@@ -63,11 +62,12 @@ static bool read_name_map(const kumi_allocator *a, const uint8_t *b, size_t pos,
   /* Count the entries first, so one allocation holds them. */
   for (int pass = 0; pass < 2; pass++) {
     pos = start;
-    if (id == NAMES_LOCAL && !leb32(b, end, &pos, &outer_count)) return true;
+    bool indirect = id == NAMES_LOCAL || id == NAMES_LABEL;
+    if (indirect && !leb32(b, end, &pos, &outer_count)) return true;
     uint32_t k = 0;
     for (uint32_t o = 0; o < outer_count; o++) {
       uint32_t count;
-      if (id == NAMES_LOCAL && !leb32(b, end, &pos, &outer)) return true;
+      if (indirect && !leb32(b, end, &pos, &outer)) return true;
       if (!leb32(b, end, &pos, &count)) return true;
       for (uint32_t j = 0; j < count; j++) {
         uint32_t idx, len;
@@ -107,7 +107,7 @@ static bool read_names(const kumi_allocator *a, const core_module *m, pnames *nm
       uint8_t sub = b[body++];
       uint32_t sublen;
       if (!leb32(b, body_end, &body, &sublen) || sublen > body_end - body) return true;
-      if ((sub == NAMES_LOCAL || (sub >= 4 && sub <= NAMES_LAST)) && !read_name_map(a, b, body, body + sublen, sub, nm))
+      if (sub >= NAMES_LOCAL && sub <= NAMES_LAST && !read_name_map(a, b, body, body + sublen, sub, nm))
         return false;
       body += sublen;
     }
@@ -152,6 +152,9 @@ typedef struct printer {
   kb_map func_ids; /* function names printed so far: a repeat is left out */
   pnames names;
   kb_map used[NAMES_LAST + 1]; /* identifiers printed so far, per space (locals: this function's) */
+  uint32_t func;     /* the function whose body is printed */
+  uint32_t nblocks;  /* its block, loop and if instructions so far (label indices) */
+  bool raw_names;    /* the name section prints as (@custom "name"), see text_print_core_into */
 } printer;
 
 static void put(printer *p, const char *s) { tb_bytes(p->out, s, strlen(s)); }
@@ -360,6 +363,11 @@ static kumi_error *instrs(printer *p, uint32_t start, uint32_t end) {
     if ((in.op == CORE_OP_END || in.op == CORE_OP_ELSE) && p->indent > 0) p->indent--;
     newline(p);
     put(p, in.op == CORE_OP_SELECT_T ? "select" : core_opinfos[in.op].name);
+    if (in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF) {
+      /* Label names: labels may shadow each other, so every one prints. */
+      const pname *ln = find_name(&p->names, NAMES_LABEL, p->func, p->nblocks++);
+      if (ln) text_print_id(p->out, ln->s, ln->len);
+    }
     immediates(p, bytes, &in);
     if (in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF || in.op == CORE_OP_ELSE) p->indent++;
   }
@@ -507,6 +515,8 @@ static kumi_error *funcs(printer *p) {
       put(p, ")");
     }
     p->indent++;
+    p->func = k;
+    p->nblocks = 0;
     kumi_error *e = instrs(p, f->body_start, f->body_end);
     p->indent--;
     if (e) return e;
@@ -561,49 +571,33 @@ static void exports(printer *p) {
   }
 }
 
-/* True when every item of el is exactly `ref.func x end`. */
-static bool all_ref_func(const core_module *m, const core_elem *el) {
-  for (uint32_t j = 0; j < el->count; j++) {
-    const uint8_t *b = m->bytes + el->exprs[j].start;
-    uint32_t n = el->exprs[j].end - el->exprs[j].start;
-    if (n < 3 || b[0] != 0xD2 || b[n - 1] != 0x0B) return false;
-    uint32_t k = 1;
-    while (k < n - 1 && (b[k] & 0x80)) k++;
-    if (k + 2 != n) return false;
-  }
-  return true;
-}
-
+/* Segments print in the form the parser encodes with the segment's own
+ * flags: an explicit (table x) exactly when the binary has a table index
+ * (flags 2 and 6), function indices (`func x*`) for flags 0-3 and
+ * `reftype (item expr)*` for flags 4-7. */
 static kumi_error *elems(printer *p) {
   const core_module *m = p->m;
   for (uint32_t k = 0; k < m->nelems; k++) {
     const core_elem *el = &m->elems[k];
+    size_t fpos = el->offset_in_module;
+    uint32_t flags = 0;
+    if (!leb32(m->bytes, m->len, &fpos, &flags)) return kb_error(p->a, KUMI_ERR_MALFORMED, el->offset_in_module, "malformed elements segment kind");
     newline(p);
     put(p, "(elem");
     item_id(p, 8, 0, k);
     if (el->mode == CORE_SEG_DECLARATIVE) put(p, " declare");
     if (el->mode == CORE_SEG_ACTIVE) {
-      putf(p, " (table %" PRIu32 ")", el->table);
+      if (flags & 2) putf(p, " (table %" PRIu32 ")", el->table);
       kumi_error *e = const_expr(p, "offset", el->offset);
       if (e) return e;
     }
-    if (el->funcs) {
+    if (!(flags & 4)) {
       put(p, " func");
-      for (uint32_t j = 0; j < el->count; j++) putf(p, " %" PRIu32, el->funcs[j]);
-    } else if (el->type == CORE_FUNCREF && all_ref_func(m, el)) {
-      /* Written in the form the parser encodes these items in anyway. */
-      put(p, " func");
-      for (uint32_t j = 0; j < el->count; j++) {
-        size_t pos = el->exprs[j].start;
-        core_instr in;
-        kumi_error *e = core_read_instr(p->a, m->bytes, &pos, el->exprs[j].end, &in);
-        if (e) return e;
-        putf(p, " %" PRIu32, in.imm.index);
-      }
+      for (uint32_t j = 0; el->funcs && j < el->count; j++) putf(p, " %" PRIu32, el->funcs[j]);
     } else {
       put(p, " ");
       valtype(p, el->type);
-      for (uint32_t j = 0; j < el->count; j++) {
+      for (uint32_t j = 0; el->exprs && j < el->count; j++) {
         kumi_error *e = const_expr(p, "item", el->exprs[j]);
         if (e) return e;
       }
@@ -632,8 +626,69 @@ static kumi_error *datas(printer *p) {
   return NULL;
 }
 
-kumi_error *text_print_core_into(const kumi_allocator *a, text_buf *out, const uint8_t *bytes, size_t len,
-                                 unsigned indent, const char *kw, const char *id, size_t idlen) {
+/* The placement keyword of a section id, for (@custom ... (after KW)). */
+static const char *section_kw(uint8_t id) {
+  static const char *const kws[] = {NULL,     "type",   "import", "func", "table", "memory", "global",
+                                    "export", "start",  "elem",   "code", "data",  "datacount"};
+  return id < sizeof kws / sizeof kws[0] ? kws[id] : NULL;
+}
+
+/* Every custom section as `(@custom "name" (after S) "bytes")`, S the
+ * non-empty section before it (`(before first)` when none), except the
+ * first `name` section when the identifiers stand for it (!p->raw_names). */
+static void customs(printer *p) {
+  const uint8_t *b = p->m->bytes;
+  size_t pos = 8, end = p->m->len;
+  const char *after = NULL;
+  bool names_seen = false;
+  while (pos < end) {
+    uint8_t id = b[pos++];
+    uint32_t size, nlen;
+    if (!leb32(b, end, &pos, &size) || size > end - pos) return;
+    size_t body = pos, body_end = pos + size;
+    pos = body_end;
+    if (id != 0) {
+      /* An empty section (count 0; the parser writes none) is no anchor:
+       * the one before it puts the custom section in the same place. */
+      uint32_t count = 1;
+      size_t c = body;
+      if (id != 8 && (!leb32(b, body_end, &c, &count) || count != 0)) count = 1;
+      if (count) after = section_kw(id);
+      continue;
+    }
+    if (!leb32(b, body_end, &body, &nlen) || nlen > body_end - body) continue;
+    bool is_name = nlen == 4 && memcmp(b + body, "name", 4) == 0;
+    if (is_name && !names_seen && !p->raw_names) {
+      names_seen = true;
+      continue;
+    }
+    names_seen = names_seen || is_name;
+    newline(p);
+    put(p, "(@custom ");
+    string(p, b + body, nlen);
+    if (after) putf(p, " (after %s) ", after);
+    else put(p, " (before first) ");
+    string(p, b + body + nlen, body_end - body - nlen);
+    put(p, ")");
+  }
+}
+
+static bool has_name_section(const uint8_t *b, size_t end) {
+  size_t pos = 8;
+  while (pos < end) {
+    uint8_t id = b[pos++];
+    uint32_t size, nlen;
+    if (!leb32(b, end, &pos, &size) || size > end - pos) return false;
+    size_t body = pos;
+    pos += size;
+    if (id == 0 && leb32(b, pos, &body, &nlen) && nlen == 4 && pos - body >= 4 && memcmp(b + body, "name", 4) == 0)
+      return true;
+  }
+  return false;
+}
+
+static kumi_error *print_core(const kumi_allocator *a, text_buf *out, const uint8_t *bytes, size_t len, unsigned indent,
+                              const char *kw, const char *id, size_t idlen, bool raw_names) {
   kumi_error *e = NULL;
   core_module *m = core_module_decode_with(a, bytes, len, CORE_FEATURES_ALL, &e);
   if (!m) return e ? e : kb_error_oom();
@@ -642,6 +697,7 @@ kumi_error *text_print_core_into(const kumi_allocator *a, text_buf *out, const u
   p.a = a;
   p.m = m;
   p.out = out;
+  p.raw_names = raw_names;
   kb_map_init(&p.func_ids, a);
   for (int k = 0; k <= NAMES_LAST; k++) kb_map_init(&p.used[k], a);
   if (!read_names(a, m, &p.names)) out->oom = true;
@@ -662,12 +718,49 @@ kumi_error *text_print_core_into(const kumi_allocator *a, text_buf *out, const u
     e = elems(&p);
   }
   if (!e) e = datas(&p);
+  if (!e) customs(&p);
   put(&p, ")");
   kb_map_free(&p.func_ids);
   for (int k = 0; k <= NAMES_LAST; k++) kb_map_free(&p.used[k]);
   free_names(a, &p.names);
   core_module_free(m);
   return e;
+}
+
+/* The name section prints as identifiers when the parser writes it back
+ * from them byte for byte, in the same place: tried by printing and
+ * parsing the module once. Otherwise (duplicate or empty names, an order
+ * or a subsection the parser does not write, other custom sections
+ * between it and the last other section, ...) it prints as a
+ * (@custom "name") annotation, which replaces the parser's own (the
+ * identifiers still print, for reading). */
+kumi_error *text_print_core_into(const kumi_allocator *a, text_buf *out, const uint8_t *bytes, size_t len,
+                                 unsigned indent, const char *kw, const char *id, size_t idlen) {
+  bool raw_names = false;
+  if (has_name_section(bytes, len)) {
+    text_buf t;
+    tb_init(&t, a);
+    kumi_error *e = print_core(a, &t, bytes, len, 0, "module", id, idlen, false);
+    if (e || t.oom) {
+      tb_free(&t);
+      if (e) return e;
+      return kb_error_oom();
+    }
+    uint8_t *back = NULL;
+    size_t back_len = 0;
+    e = text_parse_wat(a, (const char *)t.data, t.len, &back, &back_len);
+    tb_free(&t);
+    if (e) {
+      bool oom = kumi_error_kind_of(e) == KUMI_ERR_OOM;
+      kumi_error_free(e);
+      if (oom) return kb_error_oom();
+      raw_names = true;
+    } else {
+      raw_names = back_len != len || memcmp(back, bytes, len) != 0;
+      kb_free(a, back, back_len);
+    }
+  }
+  return print_core(a, out, bytes, len, indent, kw, id, idlen, raw_names);
 }
 
 /* Hands back b's text as an allocation of exactly *out_len + 1 bytes. */

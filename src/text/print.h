@@ -1,11 +1,16 @@
 /* The printer: a core module binary to the text format (flat instructions,
- * numeric indices, no identifiers). The contract is the round trip:
- * text_parse_wat(text_print_module(b)) == b byte for byte for every valid
- * module b that is already in the encoding the parser produces, with its
- * custom sections removed (the printer drops every custom section,
- * including `name`). Encodings the text format cannot express (e.g. a
- * padded LEB128, locals split into several runs of the same type, an
- * element segment in a non-minimal form) print as the equivalent module. */
+ * numeric indices; identifiers from the `name` section). The contract is
+ * the round trip: text_parse_wat(text_print_module(b)) == b byte for byte,
+ * custom sections included, for every valid module b whose encoding the
+ * text format can express. The `name` section prints as identifiers
+ * (module, functions, locals, labels, types, tables, memories, globals,
+ * element and data segments) when the parser writes it back from them
+ * unchanged, otherwise as a (@custom "name") annotation; every other custom
+ * section prints as `(@custom "name" (after SECTION) "bytes")` (the
+ * custom-annotations proposal). Element segments keep their binary form.
+ * Encodings the text format cannot express (a padded LEB128, an empty
+ * section, a local run of count 0, locals split into several runs of one
+ * type) print as the equivalent module and parse back canonically. */
 #ifndef KUMI_TEXT_PRINT_H
 #define KUMI_TEXT_PRINT_H
 

@@ -7,8 +7,10 @@
  * binds them, taken from the component's `component-name` section, so that
  * a parser that records identifiers in that section (as wasm-tools does)
  * writes the same section back. Nested core modules print through the core
- * printer (print.c). Custom sections other than `component-name` are not
- * printed. */
+ * printer (print.c). Other custom sections print in place as
+ * `(@custom "name" "bytes")` annotations (no placement: a component's
+ * sections have no fixed order), and so does the component-name section
+ * when the identifiers cannot reproduce it (text_print_component). */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -426,6 +428,8 @@ static bool def(text_cprinter *p, text_cscope *sc, const comp_def *d) {
  * component-name section and the ranges of its nested components. */
 static bool scan(text_cprinter *p, size_t start, size_t end, text_cscope *sc) {
   text_breader r = {p->ast->bytes, start + 8, end, false};
+  size_t ndefs = 0;
+  bool names_seen = false;
   while (!r.bad && r.pos < r.end) {
     uint8_t id = text_br_byte(&r);
     uint32_t size = text_br_u32(&r);
@@ -443,16 +447,55 @@ static bool scan(text_cprinter *p, size_t start, size_t end, text_cscope *sc) {
       sc->nested[2 * sc->nnested] = body;
       sc->nested[2 * sc->nnested + 1] = body + size;
       sc->nnested++;
-    } else if (id == 0) {
+    }
+    if (id == 1 || id == 4 || id == 9) {
+      ndefs++;
+    } else if (id != 0) {
+      text_breader s = {p->ast->bytes, body, body + size, false};
+      ndefs += text_br_u32(&s);
+    } else {
       text_breader s = {p->ast->bytes, body, body + size, false};
       uint32_t nlen;
       const char *nm = br_name(&s, &nlen);
-      if (nm && nlen == 14 && memcmp(nm, "component-name", 14) == 0 && !sc->names.self && !sc->names.n[0] &&
-          !read_names(p->a, p->ast->bytes, s.pos, s.end, &sc->names))
-        return false;
+      if (!nm) continue;
+      if (nlen == 14 && memcmp(nm, "component-name", 14) == 0 && !names_seen) {
+        names_seen = true;
+        if (!read_names(p->a, p->ast->bytes, s.pos, s.end, &sc->names)) return false;
+        if (!p->raw_names) continue;
+      }
+      if (sc->ncustoms == sc->customs_cap) {
+        size_t ncap = sc->customs_cap ? 2 * sc->customs_cap : 4;
+        size_t *g = kb_realloc(p->a, sc->customs, 3 * sc->customs_cap * sizeof *g, 3 * ncap * sizeof *g);
+        if (!g) return false;
+        sc->customs = g;
+        sc->customs_cap = ncap;
+      }
+      sc->customs[3 * sc->ncustoms] = body;
+      sc->customs[3 * sc->ncustoms + 1] = body + size;
+      sc->customs[3 * sc->ncustoms + 2] = ndefs;
+      sc->ncustoms++;
     }
   }
   return true;
+}
+
+/* `(@custom "name" "contents")` for each custom section of sc that comes
+ * after def defs - 1 and before def defs (every remaining one when last). */
+static void customs(text_cprinter *p, const text_cscope *sc, size_t defs, bool last) {
+  for (size_t k = 0; k < sc->ncustoms; k++) {
+    const size_t *c = &sc->customs[3 * k];
+    if (c[2] != defs && !(last && c[2] > defs)) continue;
+    text_breader s = {p->ast->bytes, c[0], c[1], false};
+    uint32_t nlen;
+    const char *nm = br_name(&s, &nlen);
+    if (!nm) continue;
+    cp_newline(p);
+    cp_put(p, "(@custom ");
+    text_print_string(p->out, (const uint8_t *)nm, nlen);
+    cp_put(p, " ");
+    text_print_string(p->out, p->ast->bytes + s.pos, c[1] - s.pos);
+    cp_put(p, ")");
+  }
 }
 
 /* Prints `(component $id? def*)`: the identifier is id when the parent's
@@ -468,14 +511,46 @@ static bool component(text_cprinter *p, const comp_component *c, size_t start, s
   if (has_id) text_print_id(p->out, id, idlen);
   else if (sc.names.self) text_print_id(p->out, sc.names.self, sc.names.self_len);
   p->indent++;
-  for (uint32_t k = 0; ok && k < c->ndefs; k++) ok = def(p, &sc, &c->defs[k]);
+  for (uint32_t k = 0; ok && k < c->ndefs; k++) {
+    customs(p, &sc, k, false);
+    ok = def(p, &sc, &c->defs[k]);
+  }
+  if (ok) customs(p, &sc, c->ndefs, true);
   p->indent--;
   cp_put(p, ")");
   if (sc.nested) kb_free(p->a, sc.nested, 2 * sc.nested_cap * sizeof *sc.nested);
+  if (sc.customs) kb_free(p->a, sc.customs, 3 * sc.customs_cap * sizeof *sc.customs);
   free_names(p->a, &sc.names);
   return ok;
 }
 
+static kumi_error *print_component(const kumi_allocator *a, const comp_ast *ast, size_t len, bool raw_names,
+                                   text_buf *b) {
+  text_cprinter p;
+  memset(&p, 0, sizeof p);
+  p.a = a;
+  p.ast = ast;
+  p.out = b;
+  p.raw_names = raw_names;
+  if (!component(&p, ast->root, 0, len, NULL, 0, false) && !p.err && !b->oom) p.err = kb_error_oom();
+  tb_byte(b, '\n');
+  return p.err;
+}
+
+static bool has_component_names(const uint8_t *b, size_t len) {
+  /* A byte search: a false hit only costs the trial below. */
+  static const uint8_t key[] = "\x0e" "component-name";
+  for (size_t k = 0; k + 15 <= len; k++)
+    if (memcmp(b + k, key, 15) == 0) return true;
+  return false;
+}
+
+/* The component-name sections print as identifiers when the parser writes
+ * them back from those byte for byte, in the same places: tried by
+ * printing and parsing the component once. Otherwise (names no identifier
+ * can hold, duplicates, an order the parser does not write, ...) they all
+ * print as (@custom "component-name") annotations, which replace the
+ * parser's own. */
 kumi_error *text_print_component(const kumi_allocator *a, const uint8_t *bytes, size_t len, char **out,
                                  size_t *out_len) {
   *out = NULL;
@@ -485,13 +560,30 @@ kumi_error *text_print_component(const kumi_allocator *a, const uint8_t *bytes, 
   if (!ast) return e ? e : kb_error_oom();
   text_buf b;
   tb_init(&b, a);
-  text_cprinter p;
-  memset(&p, 0, sizeof p);
-  p.a = a;
-  p.ast = ast;
-  p.out = &b;
-  if (!component(&p, ast->root, 0, len, NULL, 0, false) && !p.err && !b.oom) p.err = kb_error_oom();
-  tb_byte(&b, '\n');
+  bool raw_names = false;
+  if (has_component_names(bytes, len)) {
+    e = print_component(a, ast, len, false, &b);
+    if (!e && b.oom) e = kb_error_oom();
+    if (!e) {
+      uint8_t *back = NULL;
+      size_t back_len = 0;
+      kumi_error *pe = text_parse_component(a, (const char *)b.data, b.len, &back, &back_len);
+      if (pe) {
+        if (kumi_error_kind_of(pe) == KUMI_ERR_OOM) e = kb_error_oom();
+        kumi_error_free(pe);
+        raw_names = true;
+      } else {
+        raw_names = back_len != len || memcmp(back, bytes, len) != 0;
+        kb_free(a, back, back_len);
+      }
+    }
+    if (e || !raw_names) {
+      comp_ast_free(ast);
+      return text_print_finish(&b, e, out, out_len);
+    }
+    b.len = 0;
+  }
+  e = print_component(a, ast, len, raw_names, &b);
   comp_ast_free(ast);
-  return text_print_finish(&b, p.err, out, out_len);
+  return text_print_finish(&b, e, out, out_len);
 }

@@ -69,6 +69,7 @@ typedef struct text_cprinter {
   text_buf *out;
   unsigned indent;
   kumi_error *err;
+  bool raw_names; /* every component-name section prints as (@custom) */
 } text_cprinter;
 
 /* One component scope being printed: its names and the next index of each
@@ -78,6 +79,10 @@ typedef struct text_cscope {
   uint32_t next[COMP_SORT_COUNT];
   size_t *nested; /* byte ranges [start, end) of its nested component sections, in order */
   size_t nnested, next_nested, nested_cap;
+  /* Its custom sections to print, as triples: [start, end) of the section's
+   * contents and the number of definitions before it. */
+  size_t *customs;
+  size_t ncustoms, customs_cap;
 } text_cscope;
 
 static inline void cp_put(text_cprinter *p, const char *s) { tb_bytes(p->out, s, strlen(s)); }

@@ -11,7 +11,12 @@
  * kb_free(a, *out, *out_len)) and the result is NULL. On failure the error is
  * KUMI_ERR_MALFORMED with a message "LINE:COL: what" and the byte offset of
  * the offending token in src as its offset (KUMI_ERR_OOM when memory ran
- * out). src need not be NUL-terminated. */
+ * out). src need not be NUL-terminated. Identifiers become the `name`
+ * section (subsections 0-9, right after the last other section) unless a
+ * `(@custom "name" ...)` annotation gives that section; custom-section
+ * annotations `(@custom "name" (before|after SECTION)? "bytes"*)` between
+ * module fields become custom sections where their placement puts them
+ * (default: after everything). Other annotations are ignored. */
 kumi_error *text_parse_wat(const kumi_allocator *a, const char *src, size_t len, uint8_t **out, size_t *out_len);
 
 /* Parses one component written in the text format: `(component id? ...)`
@@ -37,11 +42,13 @@ void text_line_col(const char *src, size_t len, size_t pos, uint32_t *line, uint
  * definition in binary order, nested core modules through the core
  * printer, references as numeric indices, and $identifiers where a
  * definition binds a name from the `component-name` section (in nested
- * core modules: the `name` section's module, function, local, type,
- * table, memory, global, element and data names). Other custom sections
- * are not printed. The contract is the round trip: parsing the text gives
- * back the binary for every valid component in the encoding wasm-tools
- * writes (tests/text/test_roundtrip.c lists the exceptions). On success
+ * core modules: the `name` section's module, function, local, label,
+ * type, table, memory, global, element and data names). Other custom
+ * sections print as (@custom) annotations in place (as does a name
+ * section the identifiers cannot reproduce). The contract is the round
+ * trip: parsing the text gives back the binary, custom sections included,
+ * for every valid component whose encoding the text can express
+ * (tests/text/roundtrip_exclusions.txt lists the exceptions). On success
  * *out holds the NUL-terminated text (allocated with a; free with
  * kb_free(a, *out, *out_len + 1)). Errors: KUMI_ERR_MALFORMED from the
  * decoders, KUMI_ERR_ARG "unsupported: ..." for what the printer cannot

@@ -30,6 +30,14 @@ typedef struct wat_name {
   uint32_t len;
 } wat_name;
 
+/* A name of the name section's indirect maps: local idx (or label idx) of
+ * function func. */
+typedef struct wat_lname {
+  uint32_t func, index;
+  const uint8_t *name;
+  uint32_t len;
+} wat_lname;
+
 typedef struct wat_parser {
   const kumi_allocator *a;
   kb_arena *ar;
@@ -48,6 +56,11 @@ typedef struct wat_parser {
   uint32_t count[WS_COUNT]; /* pass 1: definitions so far */
   uint32_t next[WS_COUNT];  /* pass 2: index of the next definition */
   KB_VEC(wat_name) func_names;
+  KB_VEC(wat_name) space_ids[WS_COUNT]; /* identifiers of the other spaces, by index (not WS_FUNC) */
+  KB_VEC(wat_lname) local_names, label_names; /* in function, then index order */
+  uint32_t cur_func; /* the function whose params, locals and labels are parsed */
+  uint32_t nblocks;  /* block, loop and if instructions of it so far (label indices) */
+  KB_VEC(text_custom) customs; /* (@custom ...) annotations among the fields */
   const uint8_t *module_name;
   uint32_t module_name_len;
   size_t name_tok; /* token of the module's identifier */
@@ -68,12 +81,26 @@ typedef struct wat_parser {
   bool has_start;
 } wat_parser;
 
+/* Section ids; p->sec[] and p->sec_count[] are indexed by them. */
+enum {
+  SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNC, SEC_TABLE, SEC_MEM, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEM,
+  SEC_CODE, SEC_DATA, SEC_DATACOUNT
+};
+
 /* Parses the form `(module id? ...)` (also `binary` and `quote`) at
  * toks[*i], in a token array lexed from src (e.g. a script), and appends
  * the binary to out. On success *i is just past the form. *name_tok is the
  * index of the module's identifier token, or SIZE_MAX. */
 kumi_error *wat_parse_module_form(const kumi_allocator *a, const char *src, size_t len, const text_token *toks,
                                   size_t ntoks, size_t *i, text_buf *out, size_t *name_tok);
+
+/* ---- assembly (wat_assemble.c) ---- */
+/* Collects the (@custom) annotations in the source between the token
+ * before the cursor and the cursor's into p->customs; false (p->err set)
+ * for a malformed one. */
+bool wat_collect_customs(wat_parser *p);
+/* Appends the module's binary, header included, to out. */
+void wat_assemble(wat_parser *p, text_buf *out);
 
 /* ---- helpers (wat_module.c) ---- */
 /* Records the first error, at token k, and returns false. */

@@ -676,8 +676,8 @@ bool wc_type_scope_decls(wc_parser *p) {
 
 static bool fields(wc_parser *p) {
   while (wat_tok(WC(p))->kind == TK_LPAR)
-    if (!field(p)) return false;
-  return true;
+    if (!wc_customs(p, false) || !field(p)) return false;
+  return wc_customs(p, true);
 }
 
 /* ---- entry points ---- */

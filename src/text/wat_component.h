@@ -52,6 +52,11 @@ typedef struct wc_scope {
   kb_map functypes; /* SC_MODTYPE: encoded core function type -> index + 1 */
   KB_VEC(wc_pending_export) pending;
   KB_VEC(wc_named) named;
+  /* SC_COMPONENT: (@custom) annotations after the last definition (the
+   * custom sections that follow the component-name section), and whether
+   * a (@custom "component-name") replaces the one of the identifiers. */
+  text_buf trailing;
+  bool custom_names;
   /* Type scopes: the declarators. */
   uint32_t ndecls;
   text_buf decls;
@@ -107,6 +112,12 @@ bool wc_emit_pending_exports(wc_parser *p);
 /* Appends the scope's component binary to out: preamble, sections and the
  * `component-name` section. */
 void wc_finish_component(wc_scope *s, text_buf *out);
+/* The (@custom "name" string*) annotations in the source before the
+ * cursor's token (since the previous token) as custom sections of the
+ * component: in place, or (trailing: before the component's ')') after its
+ * component-name section. A placement (before/after) is an error in a
+ * component: sections there have no fixed order. */
+bool wc_customs(wc_parser *p, bool trailing);
 
 /* ---- types (wat_component_types.c) ---- */
 /* `(type id? deftype)` at the cursor (a definition or declarator). */

@@ -18,6 +18,7 @@ void wc_scope_init(wc_parser *p, wc_scope *s, int kind, const text_token *id) {
   tb_init(&s->out, WC(p)->a);
   tb_init(&s->sec_buf, WC(p)->a);
   tb_init(&s->decls, WC(p)->a);
+  tb_init(&s->trailing, WC(p)->a);
 }
 
 void wc_scope_free(wc_scope *s) {
@@ -28,6 +29,7 @@ void wc_scope_free(wc_scope *s) {
   tb_free(&s->out);
   tb_free(&s->sec_buf);
   tb_free(&s->decls);
+  tb_free(&s->trailing);
 }
 
 bool wc_fail_oom(wc_parser *p, text_buf *b) {
@@ -395,6 +397,44 @@ void wc_finish_component(wc_scope *s, text_buf *out) {
   tb_bytes(out, preamble, 8);
   tb_bytes(out, s->out.data, s->out.len);
   if (s->out.oom) out->oom = true;
-  name_section(s, out);
+  if (!s->custom_names) name_section(s, out);
+  tb_bytes(out, s->trailing.data, s->trailing.len);
+  if (s->trailing.oom) out->oom = true;
+}
+
+bool wc_customs(wc_parser *p, bool trailing) {
+  wat_parser *w = WC(p);
+  wc_scope *s = p->sc;
+  size_t from = w->i ? w->t[w->i - 1].pos + w->t[w->i - 1].len : 0, to = wat_tok(w)->pos;
+  kb_arena ar;
+  kb_arena_init(&ar, w->a);
+  bool ok = true;
+  while (ok && from < to) {
+    text_custom c;
+    bool found;
+    kumi_error *e = text_next_custom(&ar, w->src, &from, to, &c, &found);
+    if (!e && found && c.has_place)
+      e = text_error_at(w->a, w->src, w->srclen, c.pos, "unsupported: placement of a custom section in a component");
+    if (e) {
+      if (!w->err) w->err = e;
+      else kumi_error_free(e);
+      ok = false;
+      break;
+    }
+    if (!found) break;
+    if (c.name_len == 14 && memcmp(c.name, "component-name", 14) == 0) s->custom_names = true;
+    if (!trailing) flush(s);
+    text_buf *dst = trailing ? &s->trailing : &s->out, b;
+    tb_init(&b, w->a);
+    tb_name(&b, c.name, c.name_len);
+    tb_bytes(&b, c.bytes, c.len);
+    tb_byte(dst, 0);
+    tb_blob(dst, &b);
+    if (b.oom) dst->oom = true;
+    tb_free(&b);
+    if (dst->oom) ok = wat_oom(w);
+  }
+  kb_arena_free(&ar);
+  return ok;
 }
 

@@ -48,6 +48,8 @@ static bool parse_params_results(wat_parser *p, wat_typeuse *tu, bool allow_ids,
           return wat_fail(p, p->i - 2, "duplicate local $%.*s", (int)id->slen, id->str);
         if (!kb_map_put(&p->locals, (const char *)id->str, id->slen, (void *)(uintptr_t)(tu->nparams + 1)))
           return wat_oom(p);
+        wat_lname ln = {p->cur_func, tu->nparams, id->str, id->slen};
+        if (!kb_vec_push(p->a, &p->local_names, ln)) return wat_oom(p);
       }
       if (!kb_vec_push(p->a, &tu->types, vt)) return wat_oom(p);
       tu->nparams++;
@@ -138,9 +140,13 @@ static void emit_blocktype(wat_parser *p, const blocktype *bt) {
 /* An optional label identifier after block/loop/if, pushed as a label. */
 static bool push_label(wat_parser *p, core_opcode op, const text_token *id) {
   wat_label l = {NULL, 0, (uint8_t)op, false};
+  /* The name section numbers labels by their block's place in the body. */
+  uint32_t ordinal = p->nblocks++;
   if (id) {
     l.name = id->str;
     l.name_len = id->slen;
+    wat_lname ln = {p->cur_func, ordinal, id->str, id->slen};
+    if (!kb_vec_push(p->a, &p->label_names, ln)) return wat_oom(p);
   }
   return kb_vec_push(p->a, &p->labels, l) ? true : wat_oom(p);
 }

@@ -1,7 +1,9 @@
 /* Module fields of the text format and the binary they encode to. Pass 1
  * walks the fields once to bind identifiers to indices and to read type
  * definitions; pass 2 encodes every field into its section, in textual
- * order, appending implicit function types as type uses are met. */
+ * order, appending implicit function types as type uses are met, and
+ * collects the (@custom) annotations between fields. Identifiers go to the
+ * `name` section (every subsection 0-9 that names something). */
 #include "wat.h"
 
 #include <stdarg.h>
@@ -194,10 +196,9 @@ static bool bind(wat_parser *p, int ws, size_t k) {
   if (kb_map_get(&p->names[ws], (const char *)t->str, t->slen, &old))
     return wat_fail(p, k, "duplicate %s $%.*s", ws == WS_FUNC ? "func" : space_names[ws], (int)t->slen, t->str);
   if (!kb_map_put(&p->names[ws], (const char *)t->str, t->slen, (void *)(uintptr_t)(index + 1))) return wat_oom(p);
-  if (ws == WS_FUNC) {
-    wat_name nm = {index, t->str, t->slen};
-    if (!kb_vec_push(p->a, &p->func_names, nm)) return wat_oom(p);
-  }
+  wat_name nm = {index, t->str, t->slen};
+  bool pushed = ws == WS_FUNC ? kb_vec_push(p->a, &p->func_names, nm) : kb_vec_push(p->a, &p->space_ids[ws], nm);
+  if (!pushed) return wat_oom(p);
   return true;
 }
 
@@ -277,11 +278,6 @@ static bool scan_field(wat_parser *p, const char **first_def) {
 }
 
 /* ---- pass 2: encoding ---- */
-
-enum {
-  SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNC, SEC_TABLE, SEC_MEM, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEM,
-  SEC_CODE, SEC_DATA, SEC_DATACOUNT
-};
 
 /* (export "name")* on a definition. */
 static bool inline_exports(wat_parser *p, uint8_t kind, uint32_t index) {
@@ -370,7 +366,8 @@ static bool import_desc(wat_parser *p, int ws) {
   case WS_FUNC: {
     wat_typeuse tu;
     uint32_t type, np;
-    bool ok = wat_parse_typeuse(p, &tu, true, false) && wat_resolve_typeuse(p, &tu, &type, &np);
+    p->cur_func = p->next[WS_FUNC] - 1;
+    bool ok = wat_parse_typeuse(p, &tu, true, true) && wat_resolve_typeuse(p, &tu, &type, &np);
     kb_vec_free(p->a, &tu.types);
     if (!ok) return false;
     tb_byte(b, 0);
@@ -383,14 +380,6 @@ static bool import_desc(wat_parser *p, int ws) {
   }
 }
 
-/* True when a whole expression is exactly `ref.func x end`. */
-static bool is_ref_func(const uint8_t *e, size_t n) {
-  if (n < 3 || e[0] != 0xD2) return false;
-  size_t j = 1;
-  while (j < n && (e[j] & 0x80)) j++;
-  return j + 2 == n && e[j + 1] == 0x0B;
-}
-
 enum { SEG_ACTIVE, SEG_PASSIVE, SEG_DECLARE };
 
 typedef struct elem_seg {
@@ -400,11 +389,14 @@ typedef struct elem_seg {
   uint8_t type;
   text_buf items; /* the expressions, back to back */
   KB_VEC(size_t) ends;
+  bool exprs;          /* items written as expressions */
+  bool explicit_table; /* the text names the table */
 } elem_seg;
 
 /* Element items up to ')': expressions (`(item instr*)` or one folded
  * instruction) or function indices. */
 static bool elem_items(wat_parser *p, elem_seg *s, bool exprs) {
+  s->exprs = exprs;
   while (wat_tok(p)->kind != TK_RPAR) {
     if (exprs) {
       if (wat_tok(p)->kind != TK_LPAR) return wat_fail(p, p->i, "unexpected token");
@@ -442,21 +434,24 @@ static bool elem_list(wat_parser *p, elem_seg *s, bool bare_ok) {
   return elem_items(p, s, false);
 }
 
-/* Encodes a segment in the form the spec's encoder picks: function indices
- * when every item is `ref.func x` of type funcref, table index only when
- * needed. */
+/* Encodes a segment with the flags its text asks for: an explicit table
+ * index (flags 2 and 6) exactly when the text names the table (`(table x)`
+ * or the legacy bare index), function indices (flags 0-3) when the items
+ * are written as `func x*` (or bare x*), expressions (flags 4-7) when
+ * written as `reftype expr*`, even if they are all `ref.func x`. Flags 0
+ * and 4 imply funcref, so an active segment of another type without a
+ * table gets (table 0) anyway. This keeps every one of the eight binary
+ * forms expressible (the spec's text format maps to the abstract syntax and
+ * leaves the choice of form open; wasm-tools decides the same way, wabt
+ * folds explicit table 0 and ref.func items into flag 0). */
 static void encode_elem(wat_parser *p, const elem_seg *s) {
   text_buf *b = &p->sec[SEC_ELEM];
-  bool indices = s->type == CORE_FUNCREF;
-  for (size_t k = 0; indices && k < s->ends.len; k++) {
-    size_t from = k ? s->ends.items[k - 1] : 0;
-    indices = is_ref_func(s->items.data + from, s->ends.items[k] - from);
-  }
+  bool indices = !s->exprs;
   uint8_t flags = indices ? 0 : 4;
   bool explicit_table = false;
   if (s->mode == SEG_PASSIVE) flags |= 1;
   if (s->mode == SEG_DECLARE) flags |= 3;
-  if (s->mode == SEG_ACTIVE && (s->table != 0 || s->type != CORE_FUNCREF)) {
+  if (s->mode == SEG_ACTIVE && (s->explicit_table || s->table != 0 || s->type != CORE_FUNCREF)) {
     flags |= 2;
     explicit_table = true;
   }
@@ -508,6 +503,7 @@ static bool field_elem(wat_parser *p) {
     ok = elem_list(p, &s, false);
   } else if (wat_tok(p)->kind == TK_LPAR || (wat_at_index(p) && p->t[p->i + 1].kind == TK_LPAR)) {
     s.mode = SEG_ACTIVE;
+    s.explicit_table = wat_at_index(p) || wat_at_form(p, "table");
     if (wat_at_index(p)) {
       ok = wat_index(p, WS_TABLE, &s.table); /* legacy: (elem 0 (offset) ...) */
     } else if (wat_at_form(p, "table")) {
@@ -681,6 +677,7 @@ static void reset_function(wat_parser *p) {
   kb_map_init(&p->locals, p->a);
   p->local_types.len = 0;
   p->labels.len = 0;
+  p->nblocks = 0;
 }
 
 static bool field_func(wat_parser *p) {
@@ -694,6 +691,7 @@ static bool field_func(wat_parser *p) {
   }
   wat_typeuse tu;
   uint32_t type, nparams;
+  p->cur_func = index;
   bool ok = wat_parse_typeuse(p, &tu, true, true) && wat_resolve_typeuse(p, &tu, &type, &nparams);
   kb_vec_free(p->a, &tu.types);
   if (!ok) return false;
@@ -709,6 +707,8 @@ static bool field_func(wat_parser *p) {
         return wat_fail(p, p->i - 1, "duplicate local $%.*s", (int)id->slen, id->str);
       if (nlocals >= UINT32_MAX) return wat_fail(p, p->i - 1, "too many locals");
       if (!kb_map_put(&p->locals, (const char *)id->str, id->slen, (void *)(uintptr_t)(nlocals + 1))) return wat_oom(p);
+      wat_lname ln = {index, (uint32_t)nlocals, id->str, id->slen};
+      if (!kb_vec_push(p->a, &p->local_names, ln)) return wat_oom(p);
     }
     /* (local $x t) declares one local, (local t*) any number. */
     for (size_t k = 0; id ? k < 1 : wat_tok(p)->kind != TK_RPAR; k++) {
@@ -803,86 +803,6 @@ static bool encode_field(wat_parser *p) {
   return wat_fail(p, p->i - 1, "unknown module field");
 }
 
-/* ---- assembly ---- */
-
-static void section(text_buf *out, uint8_t id, const text_buf *content) {
-  tb_byte(out, id);
-  tb_blob(out, content);
-}
-
-static void vec_section(wat_parser *p, text_buf *out, int id) {
-  if (p->sec_count[id] == 0) return;
-  text_buf s;
-  tb_init(&s, p->a);
-  tb_u32(&s, p->sec_count[id]);
-  tb_bytes(&s, p->sec[id].data, p->sec[id].len);
-  if (p->sec[id].oom) s.oom = true;
-  section(out, (uint8_t)id, &s);
-  tb_free(&s);
-}
-
-static void name_section(wat_parser *p, text_buf *out) {
-  if (!p->module_name && p->func_names.len == 0) return;
-  text_buf s, sub;
-  tb_init(&s, p->a);
-  tb_init(&sub, p->a);
-  tb_name(&s, "name", 4);
-  if (p->module_name) {
-    tb_name(&sub, p->module_name, p->module_name_len);
-    tb_byte(&s, 0);
-    tb_blob(&s, &sub);
-  }
-  if (p->func_names.len) {
-    sub.len = 0;
-    tb_u32(&sub, (uint32_t)p->func_names.len);
-    for (size_t k = 0; k < p->func_names.len; k++) {
-      tb_u32(&sub, p->func_names.items[k].index);
-      tb_name(&sub, p->func_names.items[k].name, p->func_names.items[k].len);
-    }
-    tb_byte(&s, 1);
-    tb_blob(&s, &sub);
-  }
-  section(out, 0, &s);
-  tb_free(&s);
-  tb_free(&sub);
-}
-
-static void assemble(wat_parser *p, text_buf *out) {
-  static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
-  tb_bytes(out, header, 8);
-  if (p->types.len) {
-    text_buf s;
-    tb_init(&s, p->a);
-    tb_u32(&s, (uint32_t)p->types.len);
-    for (size_t k = 0; k < p->types.len; k++) {
-      const wat_functype *ft = &p->types.items[k];
-      tb_byte(&s, 0x60);
-      tb_name(&s, ft->types, ft->nparams);
-      tb_name(&s, ft->types ? ft->types + ft->nparams : NULL, ft->nresults);
-    }
-    section(out, SEC_TYPE, &s);
-    tb_free(&s);
-  }
-  vec_section(p, out, SEC_IMPORT);
-  vec_section(p, out, SEC_FUNC);
-  vec_section(p, out, SEC_TABLE);
-  vec_section(p, out, SEC_MEM);
-  vec_section(p, out, SEC_GLOBAL);
-  vec_section(p, out, SEC_EXPORT);
-  if (p->has_start) section(out, SEC_START, &p->sec[SEC_START]);
-  vec_section(p, out, SEC_ELEM);
-  if (p->uses_data_count && p->sec_count[SEC_DATA]) {
-    text_buf s;
-    tb_init(&s, p->a);
-    tb_u32(&s, p->sec_count[SEC_DATA]);
-    section(out, SEC_DATACOUNT, &s);
-    tb_free(&s);
-  }
-  vec_section(p, out, SEC_CODE);
-  vec_section(p, out, SEC_DATA);
-  name_section(p, out);
-}
-
 /* ---- the module ---- */
 
 static void parser_init(wat_parser *p, const kumi_allocator *a, kb_arena *ar, const char *src, size_t len,
@@ -906,6 +826,10 @@ static void parser_free(wat_parser *p) {
   kb_map_free(&p->opnames);
   kb_map_free(&p->type_index);
   for (int k = 0; k < WS_COUNT; k++) kb_map_free(&p->names[k]);
+  for (int k = 0; k < WS_COUNT; k++) kb_vec_free(p->a, &p->space_ids[k]);
+  kb_vec_free(p->a, &p->local_names);
+  kb_vec_free(p->a, &p->label_names);
+  kb_vec_free(p->a, &p->customs);
   kb_map_free(&p->locals);
   kb_vec_free(p->a, &p->types);
   kb_vec_free(p->a, &p->func_names);
@@ -925,9 +849,9 @@ static bool module_fields(wat_parser *p, text_buf *out) {
   if (!wat_build_opnames(p)) return false;
   p->i = first;
   while (p->i < end)
-    if (!encode_field(p)) return false;
-  if (p->err) return false;
-  assemble(p, out);
+    if (!wat_collect_customs(p) || !encode_field(p)) return false;
+  if (!wat_collect_customs(p) || p->err) return false;
+  wat_assemble(p, out);
   for (int k = 0; k < 13; k++)
     if (p->sec[k].oom) return wat_oom(p);
   return out->oom ? wat_oom(p) : true;

@@ -7,7 +7,7 @@
  *   test_print DIR...     additionally every .wasm file directly in each DIR
  *                         (or in its subdirectories, one level) that decodes
  *                         and validates with every proposal kumi knows: its
- *                         binary with custom sections removed must equal
+ *                         binary (custom sections included) must equal
  *                         parse(print(binary)), or at least print to the
  *                         same text (RT_EQUIVALENT below). Prints the
  *                         counts. */
@@ -45,35 +45,10 @@ static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_siz
   return r;
 }
 
-/* bytes without their custom sections, into a malloc'd copy. */
-static uint8_t *strip_custom(const uint8_t *b, size_t n, size_t *out_len) {
-  uint8_t *o = malloc(n ? n : 1);
-  if (!o) return NULL;
-  size_t pos = 8, len = 8;
-  memcpy(o, b, n < 8 ? n : 8);
-  while (pos < n) {
-    size_t start = pos;
-    uint8_t id = b[pos++];
-    uint64_t size;
-    const char *why;
-    if (!kb_leb_u(b, n, &pos, 32, &size, &why) || size > n - pos) {
-      free(o);
-      return NULL;
-    }
-    pos += size;
-    if (id != 0) {
-      memcpy(o + len, b + start, pos - start);
-      len += pos - start;
-    }
-  }
-  *out_len = len;
-  return o;
-}
-
 /* RT_EQUIVALENT: the bytes differ but both print to the same text, i.e.
  * the binary used an encoding the text format cannot express (padded
- * LEB128, empty sections, split local runs, a non-minimal element segment
- * form) and the parser wrote the canonical one. */
+ * LEB128, empty sections, split or empty local runs) and the parser wrote
+ * the canonical one. */
 typedef enum { RT_SAME, RT_EQUIVALENT, RT_DIFFERENT, RT_PRINT_ERROR, RT_PARSE_ERROR } rt_result;
 
 /* Round trip of one binary; *at: first differing offset. */
@@ -95,22 +70,18 @@ static rt_result round_trip(const kumi_allocator *a, const uint8_t *b, size_t n,
     kumi_error_free(e);
     return RT_PARSE_ERROR;
   }
-  /* Names print as identifiers and come back as a name section, which
-   * need not hold all the original's subsections: custom sections are
-   * compared by tests/text/test_roundtrip.c, not here. */
-  size_t want_len = 0, got_len = 0;
-  uint8_t *want = strip_custom(b, n, &want_len);
-  uint8_t *got = strip_custom(back, back_len, &got_len);
+  /* Custom sections included: they print as (@custom) annotations, the
+   * name section as identifiers. */
+  const uint8_t *want = b, *got = back;
+  size_t want_len = n, got_len = back_len;
   rt_result r = RT_SAME;
-  if (!want || !got || want_len != got_len || memcmp(want, got, got_len) != 0) {
+  if (want_len != got_len || memcmp(want, got, got_len) != 0) {
     r = RT_DIFFERENT;
     size_t k = 0;
-    while (want && got && k < want_len && k < got_len && want[k] == got[k]) k++;
+    while (k < want_len && k < got_len && want[k] == got[k]) k++;
     *at = k;
   }
-  if (r == RT_DIFFERENT && want && got) {
-    /* Without the name sections, so that names do not make the texts
-     * differ. */
+  if (r == RT_DIFFERENT) {
     char *t1 = NULL, *t2 = NULL;
     size_t l1 = 0, l2 = 0;
     kumi_error *e1 = text_print_module(a, want, want_len, &t1, &l1);
@@ -121,8 +92,6 @@ static rt_result round_trip(const kumi_allocator *a, const uint8_t *b, size_t n,
     if (e2) kumi_error_free(e2);
     else kb_free(a, t2, l2 + 1);
   }
-  free(want);
-  free(got);
   kb_free(a, back, back_len);
   return r;
 }
@@ -154,6 +123,17 @@ static const char *const samples[] = {
     "  (elem (table 1) (offset i32.const 1) externref (ref.null extern))"
     "  (elem funcref (item ref.null func))"
     "  (data (i32.const 8) \"ab\\00\\\"\") (data \"passive\"))",
+    /* Every name subsection the parser writes (labels too), and custom
+     * sections placed before, between and after the others. */
+    "(module $m (type $t (func (param i32))) (import \"m\" \"f\" (func $imp (param $q i32)))"
+    "  (table $tab 1 funcref) (memory $mem 1) (global $g i32 (i32.const 0))"
+    "  (func $f (param $p i32) (local $l i64) (local i32) block $b loop $c br 1 end end"
+    "    block i32.const 0 if $d end end)"
+    "  (elem $e func $f) (elem (table $tab) (i32.const 0) funcref (ref.func $f)) (data $d \"x\")"
+    "  (@custom \"x\" (after func) \"abc\") (@custom \"y\" (before first) \"\") (@custom \"z\" \"\\00\\ff\"))",
+    /* A name section the identifiers cannot say (two functions named "a"):
+     * it prints as (@custom "name"). */
+    "(module (func) (func) (@custom \"name\" \"\\01\\07\\02\\00\\01a\\01\\01a\"))",
 };
 
 static void test_samples(void) {
@@ -167,6 +147,20 @@ static void test_samples(void) {
     if (e) {
       kumi_error_free(e);
       continue;
+    }
+    if (strstr(samples[k], "@custom")) {
+      /* The custom sections show in the text. */
+      char *text = NULL;
+      size_t tl = 0;
+      e = text_print_module(a, b, n, &text, &tl);
+      CHECK(e == NULL);
+      if (!e) {
+        CHECKF(strstr(text, "(@custom") != NULL, "got:\n%s", text);
+        if (strstr(samples[k], "$m")) CHECKF(strstr(text, "block $b") && strstr(text, "if $d"), "got:\n%s", text);
+        kb_free(a, text, tl + 1);
+      } else {
+        kumi_error_free(e);
+      }
     }
     char msg[256] = "";
     rt_result r = round_trip(a, b, n, &at, msg, sizeof msg);
@@ -206,7 +200,7 @@ static void test_samples(void) {
 
 /* Names beyond functions: a module with a hand-made name section naming a
  * parameter, a local, a table and a type prints them as identifiers, and the
- * text still parses to the same code. */
+ * text parses back to the same binary, name section included. */
 static void test_names(void) {
   const kumi_allocator *a = kb_default_allocator();
   static const char src[] = "(module (type (func (param i32))) (table 1 funcref) (func (type 0) (local i64)))";
@@ -244,11 +238,9 @@ static void test_names(void) {
     e = text_parse_wat(a, text, tl, &back, &bl);
     CHECK(e == NULL);
     if (!e) {
-      size_t l1 = 0, l2 = 0;
-      uint8_t *s1 = strip_custom(b, n, &l1), *s2 = strip_custom(back, bl, &l2);
-      CHECK(s1 && s2 && l1 == l2 && memcmp(s1, s2, l1) == 0);
-      free(s1);
-      free(s2);
+      /* The parser writes the same name section back from the identifiers. */
+      CHECK(bl == n + sizeof names && memcmp(back, named, bl) == 0);
+      CHECKF(strstr(text, "@custom") == NULL, "got:\n%s", text);
       kb_free(a, back, bl);
     } else {
       kumi_error_free(e);
@@ -356,6 +348,41 @@ static void test_components(void) {
   }
 }
 
+/* Custom sections of components: in place, at the end, in nested core
+ * modules; a component-name section the identifiers cannot say (here a
+ * second one) prints as (@custom "component-name"). Each round-trips byte
+ * for byte. */
+static void test_component_customs(void) {
+  const kumi_allocator *a = kb_default_allocator();
+  static const char *const srcs[] = {
+      "(component $c (@custom \"first\" \"1\") (type u8) (@custom \"mid\" \"\") (type bool)"
+      " (core module $m (@custom \"inner\" (after func) \"x\") (func $f)) (@custom \"producers\" \"\\00\"))",
+      "(component $c (type $t u8) (@custom \"component-name\" \"\\00\\02\\01d\") (@custom \"component-name\" \"\"))",
+  };
+  for (size_t k = 0; k < sizeof srcs / sizeof srcs[0]; k++) {
+    uint8_t *b = NULL, *back = NULL;
+    size_t n = 0, bl = 0;
+    char *text = NULL;
+    size_t tl = 0;
+    kumi_error *e = text_parse_component(a, srcs[k], strlen(srcs[k]), &b, &n);
+    CHECK(e == NULL);
+    if (!e) e = text_print_component(a, b, n, &text, &tl);
+    CHECK(e == NULL);
+    if (!e) {
+      CHECKF(strstr(text, "(@custom") != NULL, "got:\n%s", text);
+      if (k == 0) CHECKF(strstr(text, "(@custom \"component-name\"") == NULL && strstr(text, "$f") != NULL, "got:\n%s", text);
+      if (k == 1) CHECKF(strstr(text, "(@custom \"component-name\"") != NULL, "got:\n%s", text);
+      e = text_parse_component(a, text, tl, &back, &bl);
+      CHECK(e == NULL);
+      if (!e) CHECKF(bl == n && memcmp(back, b, n) == 0, "got:\n%s", text);
+    }
+    if (e) kumi_error_free(e);
+    if (b) kb_free(a, b, n);
+    if (back) kb_free(a, back, bl);
+    if (text) kb_free(a, text, tl + 1);
+  }
+}
+
 /* ---- the corpus ------------------------------------------------------------- */
 
 typedef struct corpus_counts {
@@ -455,6 +482,7 @@ int main(int argc, char **argv) {
   test_samples();
   test_names();
   test_components();
+  test_component_customs();
   corpus_counts c = {0, 0, 0, 0, 0, 0, 0};
   for (int k = 1; k < argc; k++) corpus_dir(argv[k], 1, &c);
   if (argc > 1) {

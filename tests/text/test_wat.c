@@ -198,7 +198,8 @@ static void test_modules(void) {
                   3, 2, 1, 0,                             /* func */
                   7, 7, 1, 3, 'a', 'd', 'd', 0, 0,        /* export */
                   10, 9, 1, 7, 0, 0x20, 0, 0x20, 1, 0x6A, 0x0B, /* code */
-                  0, 13, 4, 'n', 'a', 'm', 'e', 1, 6, 1, 0, 3, 'a', 'd', 'd'));
+                  /* name: functions (1), then locals (2): function 0 names 0 and 1 */
+                  0, 24, 4, 'n', 'a', 'm', 'e', 1, 6, 1, 0, 3, 'a', 'd', 'd', 2, 9, 1, 0, 2, 0, 1, 'a', 1, 1, 'b'));
   /* Implicit types reuse an explicit one defined later; imports come first. */
   CHECK(PARSES_TO("(import \"m\" \"f\" (func (param i32))) (func (param i32)) (type (func (param i32)))",
                   1, 5, 1, 0x60, 1, 0x7F, 0,             /* one type */
@@ -213,24 +214,52 @@ static void test_modules(void) {
                   0x02, 0x40, 0x03, 0x40, 0x41, 0, 0x0E, 2, 1, 0, 0, 0x0B, 0x0B,
                   0x41, 1, 0x04, 0x7F, 0x41, 2, 0x05, 0x41, 3, 0x0B,
                   0x41, 0, 0x04, 0x40, 0x0B,
-                  0x41, 1, 0x41, 2, 0x41, 3, 0x1C, 1, 0x7F, 0x0B));
+                  0x41, 1, 0x41, 2, 0x41, 3, 0x1C, 1, 0x7F, 0x0B,
+                  /* name: labels (3) of function 0, numbered by block in body order: the
+                   * unnamed folded if is block 2, so $x is 3 */
+                  0, 19, 4, 'n', 'a', 'm', 'e', 3, 12, 1, 0, 3, 0, 1, 'a', 1, 1, 'b', 3, 1, 'x'));
+  /* A folded if's condition comes first in the binary, so its blocks number first. */
+  CHECK(PARSES_TO("(func (if $i (block $c (result i32) (i32.const 1)) (then)))",
+                  1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 12, 1, 10, 0, 0x02, 0x7F, 0x41, 1, 0x0B, 0x04, 0x40, 0x0B, 0x0B,
+                  0, 16, 4, 'n', 'a', 'm', 'e', 3, 9, 1, 0, 2, 0, 1, 'c', 1, 1, 'i'));
   /* Memory with inline data, memarg, bulk memory (data count section). */
   CHECK(PARSES_TO("(memory (data \"ab\")) (func (drop (i64.load16_s offset=3 align=1 (i32.const 0)))"
                   " (memory.init 0 (i32.const 0) (i32.const 0) (i32.const 2)) (data.drop 0))",
                   1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 4, 1, 1, 1, 1, 12, 1, 1,
                   10, 23, 1, 21, 0, 0x41, 0, 0x32, 0, 3, 0x1A, 0x41, 0, 0x41, 0, 0x41, 2, 0xFC, 8, 0, 0, 0xFC, 9, 0,
                   0x0B, 11, 8, 1, 0, 0x41, 0, 0x0B, 2, 'a', 'b'));
-  /* Table with inline elem; passive, declarative and expression segments. */
+  /* Table with inline elem; passive, declarative and expression segments.
+   * Each segment keeps the binary form its text asks for (as wasm-tools
+   * encodes; the spec leaves the form open): a named table means flags 2/6
+   * even for table 0, `reftype expr*` means expressions (flags 4-7) even
+   * when every item is ref.func (wabt folds both into flag 0). */
   CHECK(PARSES_TO("(table $t funcref (elem $f)) (func $f) (elem func $f) (elem declare func 0)"
                   " (elem externref (ref.null extern)) (elem (table $t) (offset (i32.const 1)) funcref (ref.func $f))",
                   1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 4, 5, 1, 0x70, 1, 1, 1,
-                  9, 27, 5, 0, 0x41, 0, 0x0B, 1, 0, 1, 0, 1, 0, 3, 0, 1, 0, 5, 0x6F, 1, 0xD0, 0x6F, 0x0B,
-                  0, 0x41, 1, 0x0B, 1, 0,
-                  10, 4, 1, 2, 0, 0x0B, 0, 11, 4, 'n', 'a', 'm', 'e', 1, 4, 1, 0, 1, 'f'));
+                  9, 31, 5, 0, 0x41, 0, 0x0B, 1, 0, 1, 0, 1, 0, 3, 0, 1, 0, 5, 0x6F, 1, 0xD0, 0x6F, 0x0B,
+                  6, 0, 0x41, 1, 0x0B, 0x70, 1, 0xD2, 0, 0x0B,
+                  10, 4, 1, 2, 0, 0x0B, 0, 17, 4, 'n', 'a', 'm', 'e', 1, 4, 1, 0, 1, 'f', 5, 4, 1, 0, 1, 't'));
+  /* All eight element segment forms, each from the text that asks for it. */
+  CHECK(PARSES_TO("(table 1 funcref) (table 1 externref) (func)"
+                  " (elem (i32.const 0) func 0) (elem func 0) (elem (table 0) (i32.const 0) func 0) (elem declare func 0)"
+                  " (elem (i32.const 0) funcref (ref.func 0)) (elem funcref (ref.func 0))"
+                  " (elem (table 1) (i32.const 0) externref (ref.null extern)) (elem declare funcref (ref.null func))",
+                  1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 4, 7, 2, 0x70, 0, 1, 0x6F, 0, 1,
+                  9, 53, 8,
+                  0, 0x41, 0, 0x0B, 1, 0,                      /* 0: active, table 0, indices */
+                  1, 0, 1, 0,                                  /* 1: passive, indices */
+                  2, 0, 0x41, 0, 0x0B, 0, 1, 0,                /* 2: active, explicit table, indices */
+                  3, 0, 1, 0,                                  /* 3: declarative, indices */
+                  4, 0x41, 0, 0x0B, 1, 0xD2, 0, 0x0B,          /* 4: active, table 0, expressions */
+                  5, 0x70, 1, 0xD2, 0, 0x0B,                   /* 5: passive, expressions */
+                  6, 1, 0x41, 0, 0x0B, 0x6F, 1, 0xD0, 0x6F, 0x0B, /* 6: active, explicit table, expressions */
+                  7, 0x70, 1, 0xD0, 0x70, 0x0B,                /* 7: declarative, expressions */
+                  10, 4, 1, 2, 0, 0x0B));
   /* Globals, start, constants. */
   CHECK(PARSES_TO("(global $g (mut f32) (f32.const -0x1p1)) (global i64 i64.const -1) (func $s) (start $s)",
                   1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 6, 14, 2, 0x7D, 1, 0x43, 0, 0, 0, 0xC0, 0x0B, 0x7E, 0, 0x42, 0x7F,
-                  0x0B, 8, 1, 0, 10, 4, 1, 2, 0, 0x0B, 0, 11, 4, 'n', 'a', 'm', 'e', 1, 4, 1, 0, 1, 's'));
+                  0x0B, 8, 1, 0, 10, 4, 1, 2, 0, 0x0B, 0, 17, 4, 'n', 'a', 'm', 'e', 1, 4, 1, 0, 1, 's', 7, 4, 1, 0, 1,
+                  'g'));
   /* Module name; binary and quote modules. */
   CHECK(PARSES_TO("(module $m)", 0, 9, 4, 'n', 'a', 'm', 'e', 0, 2, 1, 'm'));
   CHECK(PARSES_TO("(module binary \"\\00asm\" \"\\01\\00\\00\\00\" \"\\01\\04\\01\\60\\00\\00\")", 1, 4, 1, 0x60, 0, 0));
@@ -239,7 +268,43 @@ static void test_modules(void) {
   CHECK(PARSES_TO("(table 0 funcref) (func (local i32 i32) (local $x i64) (local)"
                   " (call_indirect (param i32) (local.get $x) (i32.const 0)))",
                   1, 8, 2, 0x60, 0, 0, 0x60, 1, 0x7F, 0, 3, 2, 1, 0, 4, 4, 1, 0x70, 0, 0,
-                  10, 15, 1, 13, 2, 2, 0x7F, 1, 0x7E, 0x20, 2, 0x41, 0, 0x11, 1, 0, 0x0B));
+                  10, 15, 1, 13, 2, 2, 0x7F, 1, 0x7E, 0x20, 2, 0x41, 0, 0x11, 1, 0, 0x0B,
+                  0, 13, 4, 'n', 'a', 'm', 'e', 2, 6, 1, 0, 1, 2, 1, 'x')); /* local 2 of function 0 */
+}
+
+/* (@custom "name" place? string*): custom sections where their placement
+ * puts them; the name section of the identifiers right after the last other
+ * section; other annotations skipped. */
+static void test_custom_sections(void) {
+  /* No placement: after everything. */
+  CHECK(PARSES_TO("(module (@custom \"a\" \"x\" \"y\") (func))", 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 4, 1, 2, 0, 0x0B,
+                  0, 4, 1, 'a', 'x', 'y'));
+  /* Placements, in any textual position; an absent section still orders. */
+  CHECK(PARSES_TO("(@custom \"b\" (before first) \"1\") (@custom \"c\" (after type) \"2\")"
+                  " (@custom \"d\" (before code) \"\") (@custom \"e\" (after last) \"\") (type (func)) (func)"
+                  " (@custom \"f\" (after import) \"\")",
+                  0, 3, 1, 'b', '1', 1, 4, 1, 0x60, 0, 0, 0, 3, 1, 'c', '2', 0, 2, 1, 'f', 3, 2, 1, 0, 0, 2, 1, 'd',
+                  10, 4, 1, 2, 0, 0x0B, 0, 2, 1, 'e'));
+  CHECK(PARSES_TO("(@custom \"s\" (after data) \"\") (@custom \"t\" (after datacount) \"\") (@custom \"u\" (before elem) \"\")"
+                  " (func)",
+                  1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 0, 2, 1, 'u', 0, 2, 1, 't', 10, 4, 1, 2, 0, 0x0B, 0, 2, 1, 's'));
+  /* The identifiers' name section comes before custom sections placed after
+   * the last section. */
+  CHECK(PARSES_TO("(module $m (@custom \"p\" (after code) \"z\") (func))", 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 4, 1, 2,
+                  0, 0x0B, 0, 9, 4, 'n', 'a', 'm', 'e', 0, 2, 1, 'm', 0, 3, 1, 'p', 'z'));
+  /* A (@custom "name") replaces the identifiers' name section. */
+  CHECK(PARSES_TO("(module $m (@custom \"name\" \"\\00\\02\\01n\") (func $f))", 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 4, 1,
+                  2, 0, 0x0B, 0, 9, 4, 'n', 'a', 'm', 'e', 0, 2, 1, 'n'));
+  /* Other annotations, and annotations inside fields, are skipped. */
+  CHECK(PARSES_TO("(@foo (bar \"x\")) (func (@custom \"in\" \"\"))", 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 4, 1, 2, 0, 0x0B));
+  CHECK(PARSES_TO("(@custom \"\")", 0, 1, 0));
+  CHECK(fails_with("(@custom \"a\" (after bogus) \"\")", "1:21: custom annotation: malformed placement"));
+  CHECK(fails_with("(@custom \"a\" (before last) \"\")", "custom annotation: malformed placement"));
+  CHECK(fails_with("(@custom \"a\" (after) \"\")", "custom annotation: malformed placement"));
+  CHECK(fails_with("(@custom)", "1:1: custom annotation: expected a section name"));
+  CHECK(fails_with("(@custom \"a\" 1)", "custom annotation: unexpected token"));
+  CHECK(fails_with("(@custom \"a\" \"x\" (after type))", "custom annotation: unexpected token"));
+  CHECK(fails_with("(@custom \"a\"", "unclosed annotation"));
 }
 
 static void test_errors(void) {
@@ -308,7 +373,8 @@ static void test_proposals(void) {
   CHECK(PARSES_TO("(type $t (func (result i32))) (table 1 funcref) (func (result i32) (return_call 0)) (func (result "
                   "i32) (return_call_indirect (type $t) (i32.const 0)))",
                   0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7F, 0x03, 0x03, 0x02, 0x00, 0x00, 0x04, 0x04, 0x01, 0x70, 0x00, 0x01,
-                  0x0A, 0x0E, 0x02, 0x04, 0x00, 0x12, 0x00, 0x0B, 0x07, 0x00, 0x41, 0x00, 0x13, 0x00, 0x00, 0x0B));
+                  0x0A, 0x0E, 0x02, 0x04, 0x00, 0x12, 0x00, 0x0B, 0x07, 0x00, 0x41, 0x00, 0x13, 0x00, 0x00, 0x0B,
+                  0, 11, 4, 'n', 'a', 'm', 'e', 4, 4, 1, 0, 1, 't')); /* type names (4) */
   /* Multi-memory: memory indices on loads, stores, memory.* and lanes. */
   CHECK(PARSES_TO("(memory $a 1) (memory $b 2) (data (memory $b) (i32.const 0) \"x\") (func (param i32) (result i32) "
                   "(i32.load8_u $b offset=3 (local.get 0)) (i32.store 1 (i32.const 0) (memory.size $b)) (drop "
@@ -321,12 +387,14 @@ static void test_proposals(void) {
                   0x00, 0x41, 0x00, 0x41, 0x00, 0xFC, 0x0B, 0x01, 0x41, 0x00, 0xFD, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFD, 0x54, 0x40, 0x01, 0x00, 0x01, 0x41, 0x00,
                   0xFD, 0x55, 0x41, 0x01, 0x00, 0x02, 0xFD, 0x0B, 0x44, 0x01, 0x05, 0x1A, 0x0B, 0x0B, 0x08, 0x01, 0x02, 0x01,
-                  0x41, 0x00, 0x0B, 0x01, 0x78));
+                  0x41, 0x00, 0x0B, 0x01, 0x78,
+                  0, 14, 4, 'n', 'a', 'm', 'e', 6, 7, 2, 0, 1, 'a', 1, 1, 'b')); /* memory names (6) */
   /* Extended constant expressions. */
   CHECK(PARSES_TO("(global $g i32 (i32.const 1)) (global i64 (i64.mul (i64.const 2) (i64.sub (i64.const 5) (i64.const "
                   "3)))) (global i32 (i32.add (global.get $g) (i32.const 2)))",
                   0x06, 0x19, 0x03, 0x7F, 0x00, 0x41, 0x01, 0x0B, 0x7E, 0x00, 0x42, 0x02, 0x42, 0x05, 0x42, 0x03, 0x7D, 0x7E,
-                  0x0B, 0x7F, 0x00, 0x23, 0x00, 0x41, 0x02, 0x6A, 0x0B));
+                  0x0B, 0x7F, 0x00, 0x23, 0x00, 0x41, 0x02, 0x6A, 0x0B,
+                  0, 11, 4, 'n', 'a', 'm', 'e', 7, 4, 1, 0, 1, 'g')); /* global names (7) */
   /* A lone number after a lane instruction is its lane; two are memory and lane. */
   CHECK(PARSES_TO("(memory 1) (func (v128.store8_lane 1 (i32.const 0) (v128.const i32x4 0 0 0 0)))",
                   1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1, 10, 29, 1, 27, 0, 0x41, 0, 0xFD, 0x0C, 0, 0, 0, 0,
@@ -419,6 +487,7 @@ int main(void) {
   test_lexer();
   test_literals();
   test_modules();
+  test_custom_sections();
   test_errors();
   test_proposals();
   test_script_forms();

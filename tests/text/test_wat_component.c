@@ -186,6 +186,30 @@ static void test_abbreviations(void) {
   CHECK(same_binary("(component quote \"(type u8)\")", "(component (type u8))"));
 }
 
+/* (@custom "name" string*) in a component: a custom section in place (it
+ * splits a section of definitions of one kind); after the last definition,
+ * after the component-name section. */
+static void test_custom_sections(void) {
+  static const uint8_t split[] = {0x00, 0x03, 0x01, 'a', 'x',   /* custom "a" */
+                                  0x07, 0x02, 0x01, 0x7d,      /* (type u8) */
+                                  0x00, 0x02, 0x01, 'b',       /* custom "b" */
+                                  0x07, 0x02, 0x01, 0x7f};     /* (type bool) */
+  CHECK(parses_to("(component (@custom \"a\" \"x\") (type u8) (@custom \"b\" \"\") (type bool))", split, sizeof split));
+  static const uint8_t trailing[] = {0x07, 0x02, 0x01, 0x7d, 0x00, 0x13, 0x0e, 'c', 'o', 'm', 'p', 'o', 'n', 'e', 'n',
+                                     't', '-', 'n', 'a', 'm', 'e', 0x00, 0x02, 0x01, 'c', 0x00, 0x03, 0x01, 'p', 'z'};
+  CHECK(parses_to("(component $c (type u8) (@custom \"p\" \"z\"))", trailing, sizeof trailing));
+  /* A (@custom "component-name") replaces the identifiers' section. */
+  static const uint8_t replaced[] = {0x00, 0x0f, 0x0e, 'c', 'o', 'm', 'p', 'o', 'n', 'e', 'n', 't', '-', 'n', 'a', 'm', 'e'};
+  CHECK(parses_to("(component $c (@custom \"component-name\" \"\"))", replaced, sizeof replaced));
+  /* Nested components and core modules have their own. */
+  CHECK(same_binary("(component (component (@custom \"q\" \"1\")) (core module (@custom \"r\" \"2\")))",
+                    "(component (component binary \"\\00asm\\0d\\00\\01\\00\\00\\03\\01q1\")"
+                    " (core module binary \"\\00asm\\01\\00\\00\\00\\00\\03\\01r2\"))"));
+  CHECK(fails_with("(component (@custom \"a\" (after type) \"\"))",
+                   "1:12: unsupported: placement of a custom section in a component"));
+  CHECK(fails_with("(component (@custom 1))", "1:12: custom annotation: expected a section name"));
+}
+
 static void test_errors(void) {
   CHECK(fails_with("(component\n  (type (own $nope)))", "2:14: unknown type $nope"));
   CHECK(fails_with("(component (type $t u8) (type $t u8))", "1:31: duplicate type identifier $t"));
@@ -259,6 +283,7 @@ static void test_oom(void) {
 int main(void) {
   test_encodings();
   test_abbreviations();
+  test_custom_sections();
   test_errors();
   test_detection();
   test_oom();
