@@ -121,7 +121,9 @@ bool wat_index(wat_parser *p, int ws, uint32_t *out);
 bool wat_at_index(const wat_parser *p); /* a number or identifier is next */
 /* A value type keyword at the cursor: i32 i64 f32 f64 v128 funcref externref. */
 bool wat_valtype(wat_parser *p, uint8_t *out);
-bool wat_reftype_kw(const text_token *t, uint8_t *out);
+/* A reference type at t (funcref, externref, or (ref null func|extern)):
+ * the number of tokens it takes (0: none), its type code in *out. */
+size_t wat_reftype_at(const text_token *t, uint8_t *out);
 /* Index of a function type equal to ft, appending it when new. */
 bool wat_type_for(wat_parser *p, const uint8_t *types, uint32_t nparams, uint32_t nresults, uint32_t *out);
 

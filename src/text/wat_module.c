@@ -88,11 +88,16 @@ bool wat_index(wat_parser *p, int ws, uint32_t *out) {
   return wat_fail(p, p->i, "unexpected token, expected an index");
 }
 
-bool wat_reftype_kw(const text_token *t, uint8_t *out) {
+size_t wat_reftype_at(const text_token *t, uint8_t *out) {
   if (wat_is_kw(t, "funcref")) *out = CORE_FUNCREF;
   else if (wat_is_kw(t, "externref")) *out = CORE_EXTERNREF;
-  else return false;
-  return true;
+  else if (t[0].kind == TK_LPAR && wat_is_kw(&t[1], "ref") && wat_is_kw(&t[2], "null") &&
+           (wat_is_kw(&t[3], "func") || wat_is_kw(&t[3], "extern")) && t[4].kind == TK_RPAR) {
+    /* the typed-references spelling of the two 2.0 reference types */
+    *out = wat_is_kw(&t[3], "func") ? CORE_FUNCREF : CORE_EXTERNREF;
+    return 5;
+  } else return 0;
+  return 1;
 }
 
 bool wat_valtype(wat_parser *p, uint8_t *out) {
@@ -108,8 +113,9 @@ bool wat_valtype(wat_parser *p, uint8_t *out) {
       return true;
     }
   }
-  if (wat_reftype_kw(t, out)) {
-    p->i++;
+  size_t rn = wat_reftype_at(t, out);
+  if (rn) {
+    p->i += rn;
     return true;
   }
   if (t->kind == TK_KEYWORD) return wat_fail(p, p->i, "unknown type %.*s", (int)t->slen, t->str);
@@ -262,7 +268,8 @@ static bool scan_field(wat_parser *p, const char **first_def) {
     if (ws == WS_TABLE) {
       /* reftype (elem ...) defines an element segment too. */
       uint8_t rt;
-      if (wat_reftype_kw(wat_tok(p), &rt) && p->t[p->i + 1].kind == TK_LPAR && wat_is_kw(&p->t[p->i + 2], "elem") &&
+      size_t rn = wat_reftype_at(wat_tok(p), &rt);
+      if (rn && p->t[p->i + rn].kind == TK_LPAR && wat_is_kw(&p->t[p->i + rn + 1], "elem") &&
           !bind(p, WS_ELEM, SIZE_MAX))
         return false;
     } else if (ws == WS_MEM) {
@@ -333,9 +340,10 @@ static bool tabletype(wat_parser *p, text_buf *b) {
   tb_init(&lim, p->a);
   uint8_t rt = 0;
   bool ok = limits(p, &lim);
-  if (ok && !wat_reftype_kw(wat_tok(p), &rt)) ok = wat_fail(p, p->i, "unexpected token, expected a reference type");
+  size_t rn = ok ? wat_reftype_at(wat_tok(p), &rt) : 0;
+  if (ok && !rn) ok = wat_fail(p, p->i, "unexpected token, expected a reference type");
   if (ok) {
-    p->i++;
+    p->i += rn;
     tb_byte(b, rt);
     tb_bytes(b, lim.data, lim.len);
     if (lim.oom) ok = wat_oom(p);
@@ -426,8 +434,9 @@ static bool elem_list(wat_parser *p, elem_seg *s, bool bare_ok) {
     p->i++;
     return elem_items(p, s, false);
   }
-  if (wat_reftype_kw(wat_tok(p), &s->type)) {
-    p->i++;
+  size_t rn = wat_reftype_at(wat_tok(p), &s->type);
+  if (rn) {
+    p->i += rn;
     return elem_items(p, s, true);
   }
   if (!bare_ok) return wat_fail(p, p->i, "unexpected token, expected func or a reference type");
@@ -581,9 +590,10 @@ static bool field_table(wat_parser *p) {
     return tabletype(p, &p->sec[SEC_IMPORT]) && wat_expect_rpar(p);
   }
   uint8_t rt;
-  if (wat_reftype_kw(wat_tok(p), &rt)) {
+  size_t rn = wat_reftype_at(wat_tok(p), &rt);
+  if (rn) {
     /* reftype (elem ...): a table just large enough for the segment. */
-    p->i++;
+    p->i += rn;
     if (!wat_expect_form(p, "elem")) return false;
     elem_seg s;
     elem_init(p, &s);

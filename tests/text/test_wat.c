@@ -350,6 +350,13 @@ static void test_errors(void) {
  * (expected bytes from wat2wasm --enable-all, which agrees on all 615
  * modules of those conformance groups). */
 static void test_proposals(void) {
+  /* (ref null func) / (ref null extern): the typed-references spelling of
+   * funcref / externref, in tables, params and element segments */
+  CHECK(PARSES_TO("(table 1 (ref null func)) (table 2 (ref null extern))", 0x04, 0x07, 0x02, 0x70, 0x00, 0x01, 0x6F,
+                  0x00, 0x02));
+  CHECK(PARSES_TO("(func (param (ref null extern)))", 0x01, 0x05, 0x01, 0x60, 0x01, 0x6F, 0x00, 0x03, 0x02, 0x01, 0x00,
+                  0x0A, 0x04, 0x01, 0x02, 0x00, 0x0B));
+  CHECK(fails_with("(table 1 (ref func))", "expected a reference type"));
   /* SIMD: v128.const in every shape, lanes, shuffle, memory lanes. */
   CHECK(PARSES_TO("(memory 1) (func (param v128) (result v128) (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 31 "
                   "(local.get 0) (v128.const i8x16 -1 0 1 2 3 4 5 6 7 8 9 10 11 12 13 255)) (i16x8.replace_lane 7 "
