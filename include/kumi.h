@@ -58,6 +58,9 @@ typedef enum kumi_trap_code {
 
 typedef struct kumi_error kumi_error;
 kumi_error_kind kumi_error_kind_of(const kumi_error *e);
+/* True for the error of a wasm exception that no wasm frame caught (kind
+ * KUMI_ERR_TRAP, message "uncaught exception"). */
+bool kumi_error_is_exception(const kumi_error *e);
 const char *kumi_error_message(const kumi_error *e);
 /* Byte offset in the input the error refers to, or KUMI_NO_OFFSET. */
 #define KUMI_NO_OFFSET UINT64_MAX
@@ -94,6 +97,7 @@ typedef struct kumi_func kumi_func;
 typedef struct kumi_memory kumi_memory;
 typedef struct kumi_table kumi_table;
 typedef struct kumi_global kumi_global;
+typedef struct kumi_tag kumi_tag; /* an exception tag: identity and a function type with no results */
 
 /* A core value. Floats are kept bit-exact (NaN payloads survive).
  * funcref: NULL is ref.null. externref: NULL is ref.null; any other pointer
@@ -132,8 +136,15 @@ typedef uint32_t kumi_features;
 #define KUMI_FEATURE_TAIL_CALL ((kumi_features)1u << 1)      /* return_call, return_call_indirect */
 #define KUMI_FEATURE_EXTENDED_CONST ((kumi_features)1u << 2) /* i32/i64 add, sub, mul in constant expressions */
 #define KUMI_FEATURE_MULTI_MEMORY ((kumi_features)1u << 3)   /* several memories, memory indices */
+/* Exception handling (Wasm 3.0): the tag section, tag imports and exports,
+ * throw, throw_ref, try_table and the exnref type. At the API an exnref is
+ * a value of kind KUMI_EXTERNREF holding an opaque exception pointer (or
+ * NULL). An exception no wasm frame catches ends the call with an error
+ * for which kumi_error_is_exception is true. */
+#define KUMI_FEATURE_EXCEPTIONS ((kumi_features)1u << 4)
 #define KUMI_FEATURES_DEFAULT                                                                   \
-  (KUMI_FEATURE_SIMD | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_MULTI_MEMORY)
+  (KUMI_FEATURE_SIMD | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_MULTI_MEMORY | \
+   KUMI_FEATURE_EXCEPTIONS)
 /* Marks a features value as exact, so that "none" can be said (0 means the
  * defaults): KUMI_FEATURES_EXACT alone is plain WebAssembly 2.0 without
  * SIMD; KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD is exactly 2.0. */
@@ -161,6 +172,7 @@ typedef enum kumi_externkind {
   KUMI_EXTERN_TABLE = 1,
   KUMI_EXTERN_MEMORY = 2,
   KUMI_EXTERN_GLOBAL = 3,
+  KUMI_EXTERN_TAG = 4, /* exception handling: an exception tag */
 } kumi_externkind;
 
 typedef struct kumi_import_desc {
@@ -221,6 +233,7 @@ typedef struct kumi_extern {
     kumi_table *table;
     kumi_memory *memory;
     kumi_global *global;
+    kumi_tag *tag;
   } of;
 } kumi_extern;
 

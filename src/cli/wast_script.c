@@ -807,6 +807,25 @@ static wast_result cmd_assert_trap(wast_script *s, const cJSON *cmd, bool exhaus
   return r;
 }
 
+/* assert_exception: the call must end with an exception no wasm frame
+ * caught. */
+static wast_result cmd_assert_exception(wast_script *s, const cJSON *cmd, wast_why *w) {
+  if (comp_target(s, cmd)) return result(R_SKIP, w, "assert_exception on a component");
+  wast_outcome o;
+  wast_result r = run_action(s, cmd, &o, w);
+  if (r != R_PASS) return r;
+  if (!o.error) {
+    char got[160] = "no results";
+    if (o.nresults) cli_wast_format_val(got, sizeof got, &o.results[0]);
+    r = result(R_FAIL, w, "returned (%s%s), expected an exception", got, o.nresults > 1 ? ", ..." : "");
+  } else if (!kumi_error_is_exception(o.error)) {
+    r = result(R_FAIL, w, "failed with %s error \"%s\", expected an exception", error_kind_name(kumi_error_kind_of(o.error)),
+               msg_of(o.error));
+  }
+  outcome_free(s, &o);
+  return r;
+}
+
 /* assert_invalid and assert_malformed: loading must fail with `want`. */
 static wast_result cmd_assert_load_error(wast_script *s, const cJSON *cmd, kumi_error_kind want, wast_why *w) {
   const char *text = jstr(cmd, "text");
@@ -882,7 +901,7 @@ static wast_result run_command(wast_script *s, const cJSON *cmd, const char *typ
   if (strcmp(type, "assert_malformed") == 0) return cmd_assert_load_error(s, cmd, KUMI_ERR_MALFORMED, w);
   if (strcmp(type, "assert_unlinkable") == 0) return cmd_assert_instantiate_error(s, cmd, KUMI_ERR_LINK, w);
   if (strcmp(type, "assert_uninstantiable") == 0) return cmd_assert_instantiate_error(s, cmd, KUMI_ERR_TRAP, w);
-  if (strcmp(type, "assert_exception") == 0) return result(R_SKIP, w, "exception handling not implemented");
+  if (strcmp(type, "assert_exception") == 0) return cmd_assert_exception(s, cmd, w);
   return result(R_SKIP, w, "command type \"%s\" not supported", type);
 }
 
@@ -925,6 +944,9 @@ static void print_summary(FILE *out, const char *path, const wast_counts *c) {
  * expressions to be invalid); every other suite gets kumi's defaults. */
 static kumi_features core_features_for(const char *path) {
   if (strstr(path, "wasm-2.0/")) return KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD;
+  /* the exceptions suite is 2.0 plus exception handling (its binary and
+   * imports tests want single-memory encodings) */
+  if (strstr(path, "exceptions/")) return KUMI_FEATURES_EXACT | KUMI_FEATURE_SIMD | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_EXCEPTIONS;
   return KUMI_FEATURES_DEFAULT;
 }
 

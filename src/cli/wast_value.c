@@ -21,6 +21,16 @@ const char *cli_wast_kind_name(kumi_valkind k) {
   return "?";
 }
 
+/* exnref (exception handling): kumi passes one as a KUMI_EXTERNREF holding
+ * an opaque exception pointer (kumi.h). Scripts can only write null, or
+ * leave the value out for "any non-null". Returns false unless t is
+ * "exnref"; then *null says which. */
+static bool exnref_of(const char *t, const char *s, bool *null) {
+  if (strcmp(t, "exnref") != 0) return false;
+  *null = s && strcmp(s, "null") == 0;
+  return true;
+}
+
 /* The kind named by a JSON "type", or -1 for types we do not run. */
 static int kind_of(const char *t) {
   static const struct {
@@ -202,6 +212,16 @@ wast_valres cli_wast_arg(const cJSON *v, kumi_val *out, const char **why) {
     *why = "value without a type";
     return WAST_VAL_BAD;
   }
+  bool null;
+  if (exnref_of(t, value_of(v), &null)) {
+    if (!null) {
+      *why = "malformed argument value";
+      return WAST_VAL_BAD;
+    }
+    memset(out, 0, sizeof *out);
+    out->kind = KUMI_EXTERNREF;
+    return WAST_VAL_OK;
+  }
   int k = kind_of(t);
   if (k < 0) {
     *why = "value type of a later proposal";
@@ -232,6 +252,12 @@ wast_valres cli_wast_expect_check(const cJSON *v, const char **why) {
       if (r != WAST_VAL_OK) return r;
     }
     return WAST_VAL_OK;
+  }
+  bool null;
+  if (exnref_of(t, value_of(v), &null)) {
+    if (null || !value_of(v)) return WAST_VAL_OK;
+    *why = "malformed expected value";
+    return WAST_VAL_BAD;
   }
   int k = kind_of(t);
   if (k < 0) {
@@ -268,6 +294,9 @@ bool cli_wast_match(const cJSON *expected, const kumi_val *got) {
     }
     return false;
   }
+  bool null;
+  if (exnref_of(t, value_of(expected), &null))
+    return got->kind == KUMI_EXTERNREF && (null ? got->of.externref == NULL : got->of.externref != NULL);
   int k = kind_of(t);
   if (k < 0 || got->kind != (kumi_valkind)k) return false;
   if (k == KUMI_V128) return v128_match(expected, got->of.v128);

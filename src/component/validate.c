@@ -435,6 +435,7 @@ static bool add_core_module(vstate *s, const comp_def *d) {
     case CORE_EXTERN_TABLE: ci->ext.valtype = cv_of(im->desc.table.elem); limits_of(&ci->ext.limits, &im->desc.table.limits); break;
     case CORE_EXTERN_MEMORY: limits_of(&ci->ext.limits, &im->desc.memory.limits); break;
     case CORE_EXTERN_GLOBAL: ci->ext.valtype = cv_of(im->desc.global.type); ci->ext.mut = im->desc.global.mut; break;
+    case CORE_EXTERN_TAG: ci->ext.func = core_func_of(v, &m->types[im->desc.tag_type]); ok = ci->ext.func != 0; break;
     }
     bool dup = false;
     if (ok) ok = dup_import(v, &seen, &ci->module, &ci->name, &dup);
@@ -452,6 +453,7 @@ static bool add_core_module(vstate *s, const comp_def *d) {
     case CORE_EXTERN_TABLE: ce->ext.valtype = cv_of(m->tables[ex->index].elem); limits_of(&ce->ext.limits, &m->tables[ex->index].limits); break;
     case CORE_EXTERN_MEMORY: limits_of(&ce->ext.limits, &m->memories[ex->index].limits); break;
     case CORE_EXTERN_GLOBAL: ce->ext.valtype = cv_of(m->globals[ex->index].type.type); ce->ext.mut = m->globals[ex->index].type.mut; break;
+    case CORE_EXTERN_TAG: ce->ext.func = core_func_of(v, &m->types[m->tags[ex->index]]); ok = ce->ext.func != 0; break;
     }
   }
   if (!ok) return v->err ? false : voom(v);

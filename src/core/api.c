@@ -13,7 +13,7 @@ kumi_engine *kumi_engine_new(const kumi_config *config) {
   e->alloc_storage = *a;
   e->alloc = &e->alloc_storage;
   kumi_features f = config ? config->features : 0;
-  e->features = f == 0 ? KUMI_FEATURES_DEFAULT : (f & CORE_FEATURES_ALL);
+  e->features = f == 0 ? KUMI_FEATURES_DEFAULT : (f & CORE_FEATURES_ENGINE);
   return e;
 }
 
@@ -230,7 +230,8 @@ kumi_val core_val_from_slot(core_valtype t, core_slot s) {
   case CORE_F32: v.of.f32_bits = (uint32_t)s; break;
   case CORE_F64: v.of.f64_bits = s; break;
   case CORE_FUNCREF: v.of.funcref = (kumi_func *)(uintptr_t)s; break;
-  case CORE_EXTERNREF: v.of.externref = (void *)(uintptr_t)s; break;
+  case CORE_EXTERNREF:
+  case CORE_EXNREF: v.of.externref = (void *)(uintptr_t)s; break;
   default: break;
   }
   return v;
@@ -244,7 +245,13 @@ kumi_valkind core_valkind(core_valtype t) {
   case CORE_F64: return KUMI_F64;
   case CORE_V128: return KUMI_V128;
   case CORE_FUNCREF: return KUMI_FUNCREF;
-  case CORE_EXTERNREF: return KUMI_EXTERNREF;
+  case CORE_EXTERNREF:
+  case CORE_EXNREF: return KUMI_EXTERNREF; /* an opaque exception pointer (kumi.h) */
   }
   return KUMI_I32;
+}
+
+bool kumi_error_is_exception(const kumi_error *e) {
+  return e && e->kind == KUMI_ERR_TRAP && e->trap == KUMI_TRAP_NONE && e->message &&
+         strcmp(e->message, CORE_UNCAUGHT_MESSAGE) == 0;
 }

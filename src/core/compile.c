@@ -67,6 +67,8 @@ typedef struct cctrl {
   uint32_t head;     /* C_LOOP: position of the loop's first instruction */
   uint32_t fixups;   /* forward branches to the end: index + 1 in cc.fixups, 0 none */
   uint32_t else_fix; /* C_IF: the branch taken when the condition is false */
+  bool is_try;       /* a try_table: its clauses are hpend[hfirst..] */
+  uint32_t hfirst;
 } cctrl;
 
 /* A branch offset to patch: operand `field` of the instruction at `pos`. */
@@ -98,6 +100,8 @@ typedef struct cc {
   uint32_t L;            /* slots of params + locals */
   uint32_t maxh;         /* slots of the deepest operand stack */
   KB_VEC(uint32_t) lslot; /* per local index: its first slot */
+  KB_VEC(core_handler) handlers; /* finished try_tables' clauses, innermost first */
+  KB_VEC(core_handler) hpend;    /* clauses of the try_tables still open */
   uint32_t skip; /* nesting depth inside dead code */
   uint32_t offset; /* module offset of the instruction being translated */
   bool oom, bad;
@@ -454,7 +458,8 @@ static bool is_last_result(cc *c, uint32_t p) {
 /* ---- control ------------------------------------------------------------------ */
 
 /* Value types a block result can point at (CORE_BLOCK_VALTYPE). */
-static const core_valtype valtypes[] = {CORE_I32, CORE_I64, CORE_F32, CORE_F64, CORE_V128, CORE_FUNCREF, CORE_EXTERNREF};
+static const core_valtype valtypes[] = {CORE_I32,  CORE_I64,     CORE_F32,       CORE_F64,
+                                        CORE_V128, CORE_FUNCREF, CORE_EXTERNREF, CORE_EXNREF};
 
 static void block_arity(cc *c, const core_instr *in, cctrl *f) {
   f->nparams = f->nresults = 0;
@@ -650,6 +655,97 @@ static void do_block(cc *c, const core_instr *in, uint8_t kind) {
   if (!kb_vec_push(c->a, &c->ctrl, f)) c->oom = true;
 }
 
+static cctrl *label(cc *c, uint32_t depth);
+
+/* try_table: like block, and before the body one landing pad per catch
+ * clause (jumped over), which branches to the clause's label with the
+ * caught values already in the label's home slots. The clauses wait in
+ * hpend until the end gives their range. */
+static void do_try_table(cc *c, const core_instr *in) {
+  cctrl f = {0};
+  block_arity(c, in, &f);
+  uint32_t np = f.nparams;
+  if (c->bad || !has(c, np)) return;
+  materialize_locals(c);
+  materialize_top(c, np);
+  f.kind = C_BLOCK;
+  f.height = height(c) - np;
+  f.is_try = true;
+  f.hfirst = (uint32_t)c->hpend.len;
+  uint32_t over = emit(c, CORE_IOP_BR, 1);
+  uint32_t pos = in->imm.block.catches_pos;
+  for (uint32_t i = 0; i < in->imm.block.ncatches; i++) {
+    core_catch k = core_catch_next(c->m->bytes, &pos);
+    core_handler h = {0, 0, here(c), 0, CORE_HANDLER_ALL, 0, false};
+    h.ref = k.kind == CORE_CATCH_REF || k.kind == CORE_CATCH_ALL_REF;
+    if (k.kind == CORE_CATCH || k.kind == CORE_CATCH_REF) {
+      if (k.tag >= c->m->ntags || c->m->tags[k.tag] >= c->m->ntypes) {
+        c->bad = true, c->why = "unknown tag";
+        return;
+      }
+      const core_functype *ft = &c->m->types[c->m->tags[k.tag]];
+      h.tag = k.tag;
+      h.nslots = types_width(core_functype_params(ft), ft->nparams);
+    }
+    cctrl *t = label(c, k.label);
+    if (!t) return;
+    /* the label of the function is its return */
+    uint32_t base = t->kind == C_FUNC ? 0 : t->height;
+    h.dest = home(c, base);
+    uint32_t top = h.dest - c->L - 1 + h.nslots + (h.ref ? 1u : 0u);
+    if (top > c->maxh) c->maxh = top;
+    if (t->kind == C_FUNC) {
+      uint32_t p = emit(c, CORE_IOP_RETURN_N, 2);
+      put(c, p, 0, h.dest);
+      put(c, p, 1, h.nslots + (h.ref ? 1u : 0u));
+    } else {
+      uint32_t p = emit(c, CORE_IOP_BR, 1);
+      jump_to(c, t, p, 0);
+    }
+    if (!kb_vec_push(c->a, &c->hpend, h)) c->oom = true;
+  }
+  if (over != NOPOS) patch(c, over, 0, here(c));
+  label_here(c);
+  uint32_t start = here(c);
+  for (size_t i = f.hfirst; i < c->hpend.len; i++) c->hpend.items[i].start = start;
+  if (!kb_vec_push(c->a, &c->ctrl, f)) c->oom = true;
+}
+
+/* The end of a try_table's body: its clauses are complete. */
+static void end_try(cc *c, const cctrl *f) {
+  uint32_t end = here(c);
+  for (size_t i = f->hfirst; i < c->hpend.len; i++) {
+    c->hpend.items[i].end = end;
+    if (!kb_vec_push(c->a, &c->handlers, c->hpend.items[i])) c->oom = true;
+  }
+  c->hpend.len = f->hfirst;
+}
+
+static void do_throw(cc *c, uint32_t tag) {
+  if (tag >= c->m->ntags || c->m->tags[tag] >= c->m->ntypes) {
+    c->bad = true, c->why = "unknown tag";
+    return;
+  }
+  const core_functype *ft = &c->m->types[c->m->tags[tag]];
+  if (!has(c, ft->nparams)) return;
+  materialize_top(c, ft->nparams);
+  uint32_t pos = emit(c, CORE_IOP_THROW, 2);
+  put(c, pos, 0, home(c, height(c) - ft->nparams));
+  put(c, pos, 1, tag);
+  line(c, pos);
+  pop(c, ft->nparams);
+  set_unreachable(c);
+}
+
+static void do_throw_ref(cc *c) {
+  if (!has(c, 1)) return;
+  uint32_t pos = emit(c, CORE_IOP_THROW_REF, 1);
+  put(c, pos, 0, src_top(c, 0));
+  line(c, pos);
+  pop(c, 1);
+  set_unreachable(c);
+}
+
 static void do_else(cc *c) {
   cctrl *f = top_ctrl(c);
   if (f->kind != C_IF || f->has_else) {
@@ -684,6 +780,7 @@ static bool do_end(cc *c) {
     return true;
   }
   if (!f.unreachable) materialize_top(c, f.nresults);
+  if (f.is_try) end_try(c, &f);
   bool reachable = !f.unreachable || f.fixups;
   if (f.kind == C_IF && !f.has_else) {
     bind(c, f.else_fix); /* the false path: params, which are the results */
@@ -1180,7 +1277,8 @@ static bool translate(cc *c, const core_instr *in) {
     switch (op) {
     case CORE_OP_BLOCK:
     case CORE_OP_LOOP:
-    case CORE_OP_IF: c->skip++; return false;
+    case CORE_OP_IF:
+    case CORE_OP_TRY_TABLE: c->skip++; return false;
     case CORE_OP_ELSE:
       if (c->skip == 0) do_else(c);
       return false;
@@ -1202,6 +1300,9 @@ static bool translate(cc *c, const core_instr *in) {
   case CORE_OP_LOOP: do_block(c, in, C_LOOP); break;
   case CORE_OP_IF: do_block(c, in, C_IF); break;
   case CORE_OP_ELSE: do_else(c); break;
+  case CORE_OP_TRY_TABLE: do_try_table(c, in); break;
+  case CORE_OP_THROW: do_throw(c, in->imm.index); break;
+  case CORE_OP_THROW_REF: do_throw_ref(c); break;
   case CORE_OP_END: return do_end(c);
   case CORE_OP_BR: do_br(c, in->imm.index); break;
   case CORE_OP_BR_IF: do_br_if(c, in->imm.index); break;
@@ -1362,6 +1463,7 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   uint32_t rslots = types_width(core_functype_results(ft), ft->nresults);
   c->L = (uint32_t)L;
   c->code.len = c->stack.len = c->ctrl.len = c->fixups.len = c->lines.len = 0;
+  c->handlers.len = c->hpend.len = 0;
   c->maxh = 0;
   c->skip = 0;
   c->last.valid = false;
@@ -1383,7 +1485,7 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   while (!done) {
     if (pos >= fn->body_end) return kb_error(c->a, KUMI_ERR_INVALID, pos, "function body without end");
     core_instr in;
-    kumi_error *e = core_read_instr(c->a, m->bytes, &pos, fn->body_end, &in);
+    kumi_error *e = core_read_instr_with(c->a, m->bytes, &pos, fn->body_end, CORE_FEATURES_ENGINE, &in);
     if (e) return e;
     done = translate(c, &in);
     if (c->oom) return kb_error_oom();
@@ -1395,7 +1497,11 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   if (slots > UINT32_MAX / 2) return kb_error(c->a, KUMI_ERR_INVALID, fn->body_start, "function frame too large");
   core_cell *code = kb_arena_alloc(&m->arena, c->code.len * sizeof *code);
   core_line *lines = kb_arena_alloc(&m->arena, (c->lines.len ? c->lines.len : 1) * sizeof *lines);
+  core_handler *handlers = NULL;
+  if (c->handlers.len && !(handlers = kb_arena_alloc(&m->arena, c->handlers.len * sizeof *handlers)))
+    return kb_error_oom();
   if (!code || !lines) return kb_error_oom();
+  if (handlers) memcpy(handlers, c->handlers.items, c->handlers.len * sizeof *handlers);
   memcpy(code, c->code.items, c->code.len * sizeof *code);
   if (c->lines.len) memcpy(lines, c->lines.items, c->lines.len * sizeof *lines);
   out->code = code;
@@ -1408,6 +1514,8 @@ static kumi_error *compile_func(cc *c, uint32_t index, struct core_compiled *out
   out->module = m;
   out->lines = lines;
   out->nlines = (uint32_t)c->lines.len;
+  out->handlers = handlers;
+  out->nhandlers = (uint32_t)c->handlers.len;
   return NULL;
 }
 
@@ -1437,6 +1545,8 @@ kumi_error *core_module_compile(core_module *m) {
   kb_vec_free(a, &c.pend);
   kb_vec_free(a, &c.tramp);
   kb_vec_free(a, &c.lslot);
+  kb_vec_free(a, &c.handlers);
+  kb_vec_free(a, &c.hpend);
   if (e) m->compiled = NULL;
   return e;
 }

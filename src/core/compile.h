@@ -60,6 +60,21 @@ typedef struct core_line {
   uint32_t pc, offset;
 } core_line;
 
+/* One catch clause of a try_table: while pc is in [start, end), an
+ * exception whose tag is the instance's tag `tag` (any, for
+ * CORE_HANDLER_ALL) is caught: its payload (nslots slots) goes to frame
+ * slots dest.., then with `ref` the exnref, and execution goes on at `pad`
+ * (a branch to the catch label). A function's handlers are ordered
+ * innermost try_table first, clauses in their order, so the first that
+ * matches is the one the spec picks. */
+#define CORE_HANDLER_ALL UINT32_MAX
+typedef struct core_handler {
+  uint32_t start, end, pad, dest;
+  uint32_t tag;
+  uint32_t nslots;
+  bool ref;
+} core_handler;
+
 /* One translated function. Lives in its module's arena. */
 struct core_compiled {
   const core_cell *code;
@@ -73,6 +88,8 @@ struct core_compiled {
   const core_module *module;
   const core_line *lines;
   uint32_t nlines;
+  const core_handler *handlers; /* try_table catch clauses, see core_handler */
+  uint32_t nhandlers;
 };
 
 /* The handler address of every internal opcode, indexed by enum core_iop.

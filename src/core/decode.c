@@ -126,7 +126,8 @@ static bool rd_valtype(rd *r, core_valtype *out) {
   size_t at = r->pos;
   uint8_t t;
   if (!rd_typecode(r, &t)) return false;
-  if (!core_is_valtype(t) || (t == CORE_V128 && !(r->m->features & KUMI_FEATURE_SIMD)))
+  if (!core_is_valtype(t) || (t == CORE_V128 && !(r->m->features & KUMI_FEATURE_SIMD)) ||
+      (t == CORE_EXNREF && !(r->m->features & KUMI_FEATURE_EXCEPTIONS)))
     return fail(r, at, "malformed value type");
   *out = t;
   return true;
@@ -136,7 +137,8 @@ static bool rd_reftype(rd *r, core_valtype *out) {
   size_t at = r->pos;
   uint8_t t;
   if (!rd_typecode(r, &t)) return false;
-  if (!core_is_reftype(t)) return fail(r, at, "malformed reference type");
+  if (!core_is_reftype(t) || (t == CORE_EXNREF && !(r->m->features & KUMI_FEATURE_EXCEPTIONS)))
+    return fail(r, at, "malformed reference type");
   *out = t;
   return true;
 }
@@ -237,6 +239,34 @@ static bool build_globals(rd *r, uint32_t ndefined) {
   return true;
 }
 
+static bool build_tags(rd *r, uint32_t ndefined) {
+  core_module *m = r->m;
+  m->ntags = m->nimported_tags + ndefined;
+  if (!ALLOC_ARRAY(r, m->tags, m->ntags)) return false;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < m->nimports; i++)
+    if (m->imports[i].kind == CORE_EXTERN_TAG) m->tags[k++] = m->imports[i].desc.tag_type;
+  return true;
+}
+
+/* tagtype: an attribute byte (0: exception), then a type index. */
+static bool rd_tagtype(rd *r, uint32_t *type) {
+  size_t at = r->pos;
+  uint8_t attr;
+  if (!rd_byte(r, &attr)) return false;
+  if (attr != 0) return fail(r, at, "malformed tag attribute");
+  return rd_u32(r, type);
+}
+
+static bool sec_tag(rd *r) {
+  core_module *m = r->m;
+  uint32_t n;
+  if (!rd_count(r, &n) || !build_tags(r, n)) return false;
+  for (uint32_t i = 0; i < n; i++)
+    if (!rd_tagtype(r, &m->tags[m->nimported_tags + i])) return false;
+  return true;
+}
+
 /* ---- sections ------------------------------------------------------------------ */
 
 static bool sec_type(rd *r) {
@@ -301,6 +331,11 @@ static bool sec_import(rd *r) {
       if (!rd_globaltype(r, &im->desc.global)) return false;
       m->nimported_globals++;
       break;
+    case CORE_EXTERN_TAG:
+      if (!(m->features & KUMI_FEATURE_EXCEPTIONS)) return fail(r, at, "malformed import kind");
+      if (!rd_tagtype(r, &im->desc.tag_type)) return false;
+      m->nimported_tags++;
+      break;
     default:
       return fail(r, at, "malformed import kind");
     }
@@ -357,7 +392,8 @@ static bool sec_export(rd *r) {
     if (!rd_name(r, &ex->name, &ex->name_len)) return false;
     size_t at = r->pos;
     if (!rd_byte(r, &ex->kind)) return false;
-    if (ex->kind > CORE_EXTERN_GLOBAL) return fail(r, at, "malformed export kind");
+    if (ex->kind > CORE_EXTERN_TAG || (ex->kind == CORE_EXTERN_TAG && !(m->features & KUMI_FEATURE_EXCEPTIONS)))
+      return fail(r, at, "malformed export kind");
     if (!rd_u32(r, &ex->index)) return false;
   }
   return true;
@@ -585,7 +621,7 @@ static void name_section(core_module *m, size_t start, size_t end) {
 
 /* Position of each known section id in the required order (0: custom,
  * allowed anywhere; the data count section sits before code). */
-static const uint8_t section_rank[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
+static const uint8_t section_rank[14] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6}; /* tag (13) after memory */
 
 static bool decode(rd *r) {
   core_module *m = r->m;
@@ -599,7 +635,7 @@ static bool decode(rd *r) {
 
   unsigned last_rank = 0;
   bool have_funcs = false, have_tables = false, have_memories = false, have_globals = false;
-  bool have_data = false;
+  bool have_data = false, have_tags = false;
   uint32_t ndefined_funcs = 0, ncode = 0;
   size_t names_start = 0, names_end = 0;
   bool have_names = false;
@@ -609,7 +645,7 @@ static bool decode(rd *r) {
     r->in_section = false;
     size_t id_at = r->pos;
     uint8_t id = r->b[r->pos++];
-    if (id > 12) return fail(r, id_at, "malformed section id");
+    if (id > 13 || (id == 13 && !(m->features & KUMI_FEATURE_EXCEPTIONS))) return fail(r, id_at, "malformed section id");
     size_t size_at = r->pos;
     uint32_t size;
     if (!rd_u32(r, &size)) return false;
@@ -666,6 +702,10 @@ static bool decode(rd *r) {
       ok = sec_data(r);
       break;
     case 12: ok = sec_datacount(r); break;
+    case 13:
+      have_tags = true;
+      ok = sec_tag(r);
+      break;
     }
     if (!ok) return false;
     if (r->pos != section_end) return fail(r, section_end, "section size mismatch");
@@ -681,6 +721,7 @@ static bool decode(rd *r) {
   if (!have_tables && !build_tables(r, 0)) return false;
   if (!have_memories && !build_memories(r, 0)) return false;
   if (!have_globals && !build_globals(r, 0)) return false;
+  if (!have_tags && !build_tags(r, 0)) return false;
   if (have_names) name_section(m, names_start, names_end);
   return true;
 }

@@ -29,7 +29,7 @@ static kumi_error *eval_const(kumi_instance *inst, core_expr ex, core_slot *out)
   size_t pos = ex.start;
   for (;;) {
     core_instr in;
-    if ((e = core_read_instr(a, c->bytes, &pos, ex.end, &in))) goto done;
+    if ((e = core_read_instr_with(a, c->bytes, &pos, ex.end, CORE_FEATURES_ENGINE, &in))) goto done;
     if (in.op == CORE_OP_END) break;
     if (sp == cap) goto bad;
     switch (in.op) {
@@ -86,8 +86,8 @@ static kumi_error *eval_v128(kumi_instance *inst, core_expr ex, kumi_global *g) 
   const kumi_allocator *a = inst->store->alloc;
   size_t pos = ex.start;
   core_instr in, end;
-  kumi_error *e = core_read_instr(a, c->bytes, &pos, ex.end, &in);
-  if (!e) e = core_read_instr(a, c->bytes, &pos, ex.end, &end);
+  kumi_error *e = core_read_instr_with(a, c->bytes, &pos, ex.end, CORE_FEATURES_ENGINE, &in);
+  if (!e) e = core_read_instr_with(a, c->bytes, &pos, ex.end, CORE_FEATURES_ENGINE, &end);
   if (e) return e;
   if (end.op == CORE_OP_END && in.op == CORE_OP_V128_CONST) {
     memcpy(&g->value, in.imm.bytes, 8);
@@ -160,6 +160,10 @@ static void put_extern(text_buf *b, const kumi_extern *x) {
     put_limits(b, &x->of.memory->type.limits);
     break;
   case KUMI_EXTERN_GLOBAL: put_globaltype(b, &x->of.global->type); break;
+  case KUMI_EXTERN_TAG:
+    put(b, "tag ");
+    put_functype(b, x->of.tag->type);
+    break;
   }
 }
 
@@ -177,6 +181,10 @@ static void put_import(text_buf *b, const core_module *c, const core_import *im)
     put_limits(b, &im->desc.memory.limits);
     break;
   case CORE_EXTERN_GLOBAL: put_globaltype(b, &im->desc.global); break;
+  case CORE_EXTERN_TAG:
+    put(b, "tag ");
+    put_functype(b, &c->types[im->desc.tag_type]);
+    break;
   }
 }
 
@@ -200,6 +208,7 @@ static bool import_matches(const core_module *c, const core_import *im, const ui
   case CORE_EXTERN_MEMORY: return limits_match(&x->of.memory->type.limits, &im->desc.memory.limits);
   case CORE_EXTERN_GLOBAL:
     return x->of.global->type.type == im->desc.global.type && x->of.global->type.mut == im->desc.global.mut;
+  case CORE_EXTERN_TAG: return x->of.tag->type_id == type_ids[im->desc.tag_type];
   }
   (void)c;
   return false;
@@ -211,6 +220,7 @@ static kumi_store *extern_store(const kumi_extern *x) {
   case KUMI_EXTERN_TABLE: return x->of.table ? x->of.table->store : NULL;
   case KUMI_EXTERN_MEMORY: return x->of.memory ? x->of.memory->store : NULL;
   case KUMI_EXTERN_GLOBAL: return x->of.global ? x->of.global->store : NULL;
+  case KUMI_EXTERN_TAG: return x->of.tag ? x->of.tag->store : NULL;
   }
   return NULL;
 }
@@ -241,17 +251,20 @@ static kumi_error *allocate(kumi_instance *inst, const kumi_extern *imports, con
   inst->elem_items = kb_arena_alloc(ar, (c->nelems + 1) * sizeof *inst->elem_items);
   inst->elem_lens = kb_arena_alloc(ar, (c->nelems + 1) * sizeof *inst->elem_lens);
   inst->data_lens = kb_arena_alloc(ar, (c->ndatas + 1) * sizeof *inst->data_lens);
+  inst->tags = kb_arena_alloc(ar, (c->ntags + 1) * sizeof *inst->tags);
+  uint32_t ndeftags = c->ntags - c->nimported_tags;
+  kumi_tag *tags = kb_arena_alloc(ar, (ndeftags + 1) * sizeof *tags);
   uint32_t ndefined = c->nfuncs - c->nimported_funcs;
   kumi_func *defined = kb_arena_alloc(ar, (ndefined + 1) * sizeof *defined);
   uint32_t ndefglobals = c->nglobals - c->nimported_globals;
   kumi_global *globals = kb_arena_alloc(ar, (ndefglobals + 1) * sizeof *globals);
   if (!inst->type_ids || !inst->funcs || !inst->tables || !inst->memories || !inst->globals || !inst->elem_items ||
-      !inst->elem_lens || !inst->data_lens || !defined || !globals)
+      !inst->elem_lens || !inst->data_lens || !defined || !globals || !inst->tags || !tags)
     return kb_error_oom();
   if (c->ntypes) memcpy(inst->type_ids, type_ids, c->ntypes * sizeof *type_ids);
 
   /* Imports, in order, fill the front of each index space. */
-  uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
+  uint32_t fi = 0, ti = 0, mi = 0, gi = 0, xi = 0;
   for (uint32_t i = 0; i < c->nimports; i++) {
     const kumi_extern *x = &imports[i];
     switch (x->kind) {
@@ -259,7 +272,17 @@ static kumi_error *allocate(kumi_instance *inst, const kumi_extern *imports, con
     case KUMI_EXTERN_TABLE: inst->tables[ti++] = x->of.table; break;
     case KUMI_EXTERN_MEMORY: inst->memories[mi++] = x->of.memory; break;
     case KUMI_EXTERN_GLOBAL: inst->globals[gi++] = x->of.global; break;
+    case KUMI_EXTERN_TAG: inst->tags[xi++] = x->of.tag; break;
     }
+  }
+
+  /* Each defined tag is a new identity: catching compares tag pointers. */
+  for (uint32_t i = c->nimported_tags; i < c->ntags; i++) {
+    kumi_tag *t = &tags[i - c->nimported_tags];
+    t->store = s;
+    t->type_id = type_ids[c->tags[i]];
+    t->type = &c->types[c->tags[i]];
+    inst->tags[i] = t;
   }
 
   for (uint32_t i = 0; i < ndefined; i++) {
@@ -313,6 +336,7 @@ static kumi_error *allocate(kumi_instance *inst, const kumi_extern *imports, con
     case CORE_EXTERN_TABLE: x->of.table = inst->tables[ex->index]; break;
     case CORE_EXTERN_MEMORY: x->of.memory = inst->memories[ex->index]; break;
     case CORE_EXTERN_GLOBAL: x->of.global = inst->globals[ex->index]; break;
+    case CORE_EXTERN_TAG: x->of.tag = inst->tags[ex->index]; break;
     }
     if (!kb_map_put(&inst->exports, ex->name, ex->name_len, x)) return kb_error_oom();
   }

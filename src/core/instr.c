@@ -69,7 +69,8 @@ static kumi_error *read_fixed(const kumi_allocator *a, const uint8_t *b, size_t 
 
 /* A value type byte that the features allow (v128 needs SIMD). */
 static bool valtype_ok(uint8_t c, kumi_features features) {
-  return core_is_valtype(c) && (c != CORE_V128 || (features & KUMI_FEATURE_SIMD));
+  return core_is_valtype(c) && (c != CORE_V128 || (features & KUMI_FEATURE_SIMD)) &&
+         (c != CORE_EXNREF || (features & KUMI_FEATURE_EXCEPTIONS));
 }
 
 /* blocktype: 0x40, a value type byte, or a non-negative s33 type index. */
@@ -127,10 +128,10 @@ static kumi_error *read_memarg(const kumi_allocator *a, const uint8_t *b, size_t
 }
 
 static kumi_error *read_heaptype(const kumi_allocator *a, const uint8_t *b, size_t *pos, size_t end,
-                                 core_valtype *out) {
+                                 kumi_features features, core_valtype *out) {
   if (*pos >= end) return malformed(a, *pos, "unexpected end");
   uint8_t c = b[*pos];
-  if (!core_is_reftype(c)) return malformed(a, *pos, "malformed reference type");
+  if (!core_is_reftype(c) || (c == CORE_EXNREF && !(features & KUMI_FEATURE_EXCEPTIONS))) return malformed(a, *pos, "malformed reference type");
   (*pos)++;
   *out = c;
   return NULL;
@@ -176,6 +177,32 @@ static kumi_error *read_br_table(const kumi_allocator *a, const uint8_t *b, size
   return NULL;
 }
 
+/* try_table's vec(catch): a kind byte (CORE_CATCH_*), a tag index for
+ * catch and catch_ref, then a label. */
+static kumi_error *read_catches(const kumi_allocator *a, const uint8_t *b, size_t *pos, size_t end, core_instr *out) {
+  uint32_t count, x;
+  kumi_error *e = read_u32(a, b, pos, end, &count);
+  if (e) return e;
+  out->imm.block.ncatches = count;
+  out->imm.block.catches_pos = (uint32_t)*pos;
+  for (uint32_t i = 0; i < count; i++) {
+    if (*pos >= end) return malformed(a, *pos, "unexpected end");
+    uint8_t kind = b[*pos];
+    if (kind > CORE_CATCH_ALL_REF) return malformed(a, *pos, "malformed catch clause");
+    (*pos)++;
+    if (kind <= CORE_CATCH_REF && (e = read_u32(a, b, pos, end, &x))) return e;
+    if ((e = read_u32(a, b, pos, end, &x))) return e;
+  }
+  return NULL;
+}
+
+core_catch core_catch_next(const uint8_t *bytes, uint32_t *pos) {
+  core_catch c = {bytes[(*pos)++], 0, 0};
+  if (c.kind <= CORE_CATCH_REF) c.tag = core_br_table_next(bytes, pos);
+  c.label = core_br_table_next(bytes, pos);
+  return c;
+}
+
 /* The opcode at bytes[*pos] (prefix and sub-opcode included); advances *pos. */
 static kumi_error *read_opcode(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end,
                                kumi_features features, core_opcode *op) {
@@ -191,7 +218,8 @@ static kumi_error *read_opcode(const kumi_allocator *a, const uint8_t *bytes, si
       e = kb_error(a, KUMI_ERR_MALFORMED, at, "illegal opcode %02x %02x", (unsigned)byte, (unsigned)sub);
       return e ? e : kb_error_oom();
     }
-  } else if (!opmap[byte] || ((byte == 0x12 || byte == 0x13) && !(features & KUMI_FEATURE_TAIL_CALL))) {
+  } else if (!opmap[byte] || ((byte == 0x12 || byte == 0x13) && !(features & KUMI_FEATURE_TAIL_CALL)) ||
+             ((byte == 0x08 || byte == 0x0A || byte == 0x1F) && !(features & KUMI_FEATURE_EXCEPTIONS))) {
     kumi_error *e = kb_error(a, KUMI_ERR_MALFORMED, at, "illegal opcode %02x", (unsigned)byte);
     return e ? e : kb_error_oom();
   }
@@ -218,6 +246,9 @@ kumi_error *core_read_instr_with(const kumi_allocator *a, const uint8_t *bytes, 
     break;
   case CORE_IMM_BLOCK:
     e = read_blocktype(a, bytes, &p, end, features, out);
+    out->imm.block.ncatches = 0;
+    out->imm.block.catches_pos = 0;
+    if (!e && op == CORE_OP_TRY_TABLE) e = read_catches(a, bytes, &p, end, out);
     break;
   case CORE_IMM_LABEL:
   case CORE_IMM_FUNC:
@@ -266,7 +297,7 @@ kumi_error *core_read_instr_with(const kumi_allocator *a, const uint8_t *bytes, 
     if (!e) out->imm.f64 = v;
     break;
   case CORE_IMM_HEAPTYPE:
-    e = read_heaptype(a, bytes, &p, end, &out->imm.heaptype);
+    e = read_heaptype(a, bytes, &p, end, features, &out->imm.heaptype);
     break;
   case CORE_IMM_DATA_MEM:
     e = read_u32(a, bytes, &p, end, &out->imm.pair.a);

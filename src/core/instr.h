@@ -61,6 +61,9 @@ typedef struct core_instr {
     struct {
       uint8_t kind;  /* CORE_BLOCK_* */
       uint32_t type; /* valtype or type index */
+      /* try_table only: its catch clauses (read with core_catch_next from
+       * module offset catches_pos) */
+      uint32_t ncatches, catches_pos;
     } block;
     uint32_t index; /* LABEL FUNC LOCAL GLOBAL TABLE MEMIDX DATA ELEM */
     struct {
@@ -102,14 +105,25 @@ typedef struct core_instr {
  * byte offset. The decoder and validator read with the module's features. */
 kumi_error *core_read_instr_with(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end,
                                  kumi_features features, core_instr *out);
-/* The same with every proposal kumi knows. Every feature only adds
- * encodings, so code that validated under any features reads the same
- * way here: later stages (compiler, constant expressions) use this. */
+/* The same with every proposal of CORE_FEATURES_ALL. Every feature only
+ * adds encodings, so code that validated under any features reads the
+ * same way here; the compiler, constant expressions and the printer read
+ * with CORE_FEATURES_ENGINE (exception handling too) through
+ * core_read_instr_with. */
 kumi_error *core_read_instr(const kumi_allocator *a, const uint8_t *bytes, size_t *pos, size_t end, core_instr *out);
 
 /* Iterates br_table targets of an instruction read above: start with
  * *pos = in->imm.br_table.pos and call count times. The reader has already
  * checked the encoding, so this cannot fail. */
 uint32_t core_br_table_next(const uint8_t *bytes, uint32_t *pos);
+
+/* try_table catch clauses, iterated like br_table targets. */
+enum { CORE_CATCH = 0, CORE_CATCH_REF = 1, CORE_CATCH_ALL = 2, CORE_CATCH_ALL_REF = 3 };
+typedef struct core_catch {
+  uint8_t kind;   /* CORE_CATCH_* */
+  uint32_t tag;   /* CORE_CATCH, CORE_CATCH_REF */
+  uint32_t label; /* relative to the try_table's enclosing block */
+} core_catch;
+core_catch core_catch_next(const uint8_t *bytes, uint32_t *pos);
 
 #endif

@@ -93,6 +93,74 @@ __attribute__((noinline)) static size_t host_result_slots(const kumi_func *f) {
   return core_valtypes_slots(core_functype_results(f->type), f->type->nresults);
 }
 
+/* A new exception of tag t with its payload from slots. In the store's
+ * arena (see core_exn); NULL on OOM. */
+__attribute__((noinline, cold)) static core_exn *exn_new(kumi_store *s, kumi_tag *t, const core_slot *slots) {
+  uint32_t n = core_valtypes_slots(core_functype_params(t->type), t->type->nparams);
+  core_exn *x = kb_arena_alloc(&s->arena, sizeof *x + (size_t)n * sizeof(core_slot));
+  if (!x) return NULL;
+  x->tag = t;
+  x->nslots = n;
+  if (n) memcpy(x->payload, slots, (size_t)n * sizeof(core_slot));
+  return x;
+}
+
+/* Where unwinding goes on: the state of the frame that catches. */
+typedef struct unwind_state {
+  const core_cell *pc;
+  core_slot *fp;
+  const struct core_compiled *fn;
+  kumi_instance *inst;
+  kumi_memory *mem;
+  core_frame *fr; /* the first free frame record */
+} unwind_state;
+
+/* Looks for a handler of exn, from the current frame (u, at u->pc) out to
+ * the entry record of this run(). On a catch, writes the caught values into
+ * the catching frame, sets u to continue at the clause's landing pad and
+ * returns true; returns false when no frame of this run() catches. Out of
+ * line: run()'s hot registers stay untouched. */
+__attribute__((noinline, cold)) static bool unwind(unwind_state *u, core_exn *exn) {
+  const struct core_compiled *fn = u->fn;
+  uint32_t at = (uint32_t)(u->pc - fn->code);
+  core_frame *fr = u->fr;
+  core_slot *fp = u->fp;
+  kumi_instance *inst = u->inst;
+  kumi_memory *mem = u->mem;
+  for (;;) {
+    for (uint32_t i = 0; i < fn->nhandlers; i++) {
+      const core_handler *h = &fn->handlers[i];
+      if (at < h->start || at >= h->end) continue;
+      if (h->tag != CORE_HANDLER_ALL && inst->tags[h->tag] != exn->tag) continue;
+      if (h->nslots) memcpy(fp + h->dest, exn->payload, (size_t)h->nslots * sizeof *fp);
+      if (h->ref) fp[h->dest + h->nslots] = (core_slot)(uintptr_t)exn;
+      u->pc = fn->code + h->pad;
+      u->fp = fp;
+      u->fn = fn;
+      u->inst = inst;
+      u->mem = mem;
+      u->fr = fr;
+      return true;
+    }
+    core_frame *r = fr - 1;
+    if (!r->fn) return false;
+    /* a return address points after its call: look inside the call */
+    at = (uint32_t)(r->pc - r->fn->code) - 1;
+    fn = r->fn;
+    fp = r->fp;
+    inst = r->inst;
+    mem = r->mem;
+    fr = r;
+  }
+}
+
+/* True when err is the uncaught exception of a nested run() (a host
+ * function called wasm, which threw, and passed the error back): the
+ * caller throws it on. */
+__attribute__((noinline, cold)) static bool is_exn_error(const core_exec *ex, const kumi_error *err) {
+  return ex->exn && kumi_error_is_exception(err);
+}
+
 /* Zeroes a callee's locals. Kept a plain loop (the empty asm stops the
  * compiler from making it a memset call): frames have few locals. */
 static inline void zero_slots(core_slot *p, uint32_t n) {
@@ -210,6 +278,7 @@ static kumi_error *run(kumi_store *s, const struct core_compiled *fn, kumi_insta
   kumi_func *cf;
   uint32_t cbase;
   const core_cell *cret;
+  core_exn *exn; /* the exception being thrown */
 
   NEXT();
 
@@ -457,7 +526,7 @@ tail_func:
     ex->depth = (uint32_t)(fr - frames);
     GIVE_BACK();
     err = call_host(s, inst, cf, fp + cbase);
-    if (err) goto fail;
+    if (err) goto fail_tail;
     memmove(fp, fp + cbase, host_result_slots(cf) * sizeof *fp);
     goto do_return;
   } else {
@@ -475,6 +544,38 @@ tail_func:
     pc = c->code;
     ENTER();
   }
+
+  /* ---- exceptions: cold, out of line ---- */
+L_THROW:
+  exn = exn_new(s, inst->tags[OPD(1)], fp + OPD(0));
+  if (UNLIKELY(!exn)) {
+    err = kb_error_oom();
+    goto fail;
+  }
+  goto throw_exn;
+
+L_THROW_REF:
+  exn = (core_exn *)(uintptr_t)SL(0);
+  if (UNLIKELY(!exn)) TRAP(KUMI_TRAP_NULL_REFERENCE);
+throw_exn: {
+  unwind_state u = {pc, fp, fn, inst, mem, fr};
+  if (!unwind(&u, exn)) {
+    /* no frame of this run() catches: the caller of run() gets it */
+    ex->exn = exn;
+    err = kb_error(s->alloc, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "%s", CORE_UNCAUGHT_MESSAGE);
+    if (!err) err = kb_error_oom();
+    goto fail_exn;
+  }
+  pc = u.pc;
+  fp = u.fp;
+  fn = u.fn;
+  inst = u.inst;
+  mem = u.mem;
+  fr = u.fr;
+  mbase = mem->data;
+  msize = mem->size;
+  NEXT();
+}
 
 L_I32_ADD_SHLK:
   SL(0) = (uint32_t)((uint32_t)SL(1) + ((uint32_t)SL(2) << (OPD(3) & 31)));
@@ -780,9 +881,33 @@ L_SIMD: {
   NEXT();
 }
 
+  /* A tail-called host function failed. An exception it passes on is
+   * thrown from our caller: the tail call replaced this frame, and with it
+   * this frame's handlers. */
+fail_tail:
+  if (UNLIKELY(err->kind == KUMI_ERR_TRAP && err->trap == KUMI_TRAP_NONE) && is_exn_error(ex, err)) {
+    if (!fr[-1].fn) goto fail_exn; /* our caller is outside this run() */
+    fr--;
+    pc = fr->pc - 1; /* inside the call, as unwinding looks up callers */
+    fp = fr->fp;
+    fn = fr->fn;
+    inst = fr->inst;
+    mem = fr->mem;
+  }
+  goto fail;
+
 trap:
   err = core_trap(s, tc);
 fail:
+  if (UNLIKELY(err->kind == KUMI_ERR_TRAP && err->trap == KUMI_TRAP_NONE) && is_exn_error(ex, err)) {
+    /* an exception thrown through a host function: throw it on here */
+    exn = ex->exn;
+    ex->exn = NULL;
+    kumi_error_free(err);
+    err = NULL;
+    goto throw_exn;
+  }
+fail_exn:
   GIVE_BACK();
   /* The current frame (at the faulting instruction), then its callers down
    * to this entry. A nested trap already holds the frames above us. */

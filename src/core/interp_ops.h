@@ -111,6 +111,10 @@ OP(CALL_INDIRECT) /* base, type, table, i */
 OP(RETURN_CALL)          /* base, -, callee (struct core_compiled *): same instance */
 OP(RETURN_CALL_IMPORT)   /* base, func */
 OP(RETURN_CALL_INDIRECT) /* base, type, table, i */
+/* Exception handling: unwinding finds the handler in the functions'
+ * handler tables (compile.h), out of line. */
+OP(THROW)         /* base, tag: the payload is in slots base.. */
+OP(THROW_REF)     /* s: an exnref; null traps */
 OP(GLOBAL_GET)    /* d, global */
 OP(GLOBAL_SET)    /* global, s */
 OP(GLOBAL_GET2)   /* d, global: a v128 global */

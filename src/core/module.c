@@ -1,7 +1,7 @@
 /* Small facts about core types, and freeing a decoded module. */
 #include "module.h"
 
-bool core_is_reftype(core_valtype t) { return t == CORE_FUNCREF || t == CORE_EXTERNREF; }
+bool core_is_reftype(core_valtype t) { return t == CORE_FUNCREF || t == CORE_EXTERNREF || t == CORE_EXNREF; }
 
 bool core_is_valtype(core_valtype t) {
   switch (t) {
@@ -12,6 +12,7 @@ bool core_is_valtype(core_valtype t) {
   case CORE_V128:
   case CORE_FUNCREF:
   case CORE_EXTERNREF:
+  case CORE_EXNREF:
     return true;
   default:
     return false;
@@ -27,6 +28,7 @@ const char *core_valtype_name(core_valtype t) {
   case CORE_V128: return "v128";
   case CORE_FUNCREF: return "funcref";
   case CORE_EXTERNREF: return "externref";
+  case CORE_EXNREF: return "exnref";
   default: return "<unknown type>";
   }
 }

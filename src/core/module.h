@@ -16,12 +16,18 @@ enum {
   CORE_V128 = 0x7B,
   CORE_FUNCREF = 0x70,
   CORE_EXTERNREF = 0x6F,
+  CORE_EXNREF = 0x69, /* exception handling */
 };
 typedef uint8_t core_valtype;
 
-/* Every proposal kumi decodes and validates (KUMI_FEATURE_* of kumi.h). */
+/* Every proposal kumi decodes, validates, runs and prints
+ * (KUMI_FEATURE_* of kumi.h): the text printer reads with these. */
 #define CORE_FEATURES_ALL \
   (KUMI_FEATURE_SIMD | KUMI_FEATURE_TAIL_CALL | KUMI_FEATURE_EXTENDED_CONST | KUMI_FEATURE_MULTI_MEMORY)
+/* And exception handling: CORE_FEATURES_ALL predates it and some readers
+ * (core_read_instr) keep that set; the engine, the text parser and the
+ * printer (which reads with core_read_instr_with and this set) handle it. */
+#define CORE_FEATURES_ENGINE (CORE_FEATURES_ALL | KUMI_FEATURE_EXCEPTIONS)
 bool core_is_reftype(core_valtype t);
 bool core_is_valtype(core_valtype t); /* any of the above */
 const char *core_valtype_name(core_valtype t);
@@ -55,7 +61,7 @@ typedef struct core_globaltype {
   bool mut;
 } core_globaltype;
 
-enum { CORE_EXTERN_FUNC = 0, CORE_EXTERN_TABLE = 1, CORE_EXTERN_MEMORY = 2, CORE_EXTERN_GLOBAL = 3 };
+enum { CORE_EXTERN_FUNC = 0, CORE_EXTERN_TABLE = 1, CORE_EXTERN_MEMORY = 2, CORE_EXTERN_GLOBAL = 3, CORE_EXTERN_TAG = 4 };
 
 /* A constant expression: bytes [start, end) of the module, ending with and
  * including the 0x0B `end` opcode. */
@@ -72,6 +78,7 @@ typedef struct core_import {
     core_tabletype table;
     core_memtype memory;
     core_globaltype global;
+    uint32_t tag_type; /* type index (a function type with no results) */
   } desc;
 } core_import;
 
@@ -147,6 +154,10 @@ typedef struct core_module {
   core_memtype *memories;
   uint32_t nglobals, nimported_globals;
   core_global *globals;
+
+  /* Exception tags: the type index of each. */
+  uint32_t ntags, nimported_tags;
+  uint32_t *tags;
 
   uint32_t nexports;
   core_export *exports;

@@ -62,6 +62,24 @@ struct kumi_global {
 
 struct core_compiled;
 
+/* An exception tag. Identity is the object: each tag a module defines is a
+ * new one per instance; imports and exports pass the same pointer on. */
+struct kumi_tag {
+  kumi_store *store;
+  uint32_t type_id;          /* store-wide id of its function type */
+  const core_functype *type; /* params: the payload; no results */
+};
+
+/* A thrown exception (what an exnref points to). Lives in the store's
+ * arena until the store is freed: without a garbage collector, an exnref
+ * may be kept anywhere (locals, tables, globals), so it is never freed
+ * earlier. */
+typedef struct core_exn {
+  kumi_tag *tag;
+  uint32_t nslots; /* payload slots (a v128 takes two) */
+  core_slot payload[];
+} core_exn;
+
 struct kumi_func {
   kumi_store *store;
   uint32_t type_id;          /* store-wide id: equal ids mean equal function types */
@@ -84,6 +102,7 @@ struct kumi_instance {
   kumi_table **tables;
   kumi_memory **memories;
   kumi_global **globals;
+  kumi_tag **tags;
   uint32_t *type_ids; /* store type id of each module type index */
   /* Element segments, resolved at instantiation: elem_items[i] has
    * elem_lens[i] references; elem.drop (and active/declarative init) sets
@@ -115,6 +134,10 @@ typedef struct core_exec {
    * chunks and gives back what it did not use before it calls a host
    * function or returns); UINT64_MAX: not counting. */
   uint64_t fuel;
+  /* The exception of the last "uncaught exception" error a run() returned:
+   * a wasm caller that gets that error back from a host function throws it
+   * on in its own frames. */
+  core_exn *exn;
   /* Set by kumi_store_interrupt, cleared by the trap it causes. */
   _Atomic int interrupt;
 } core_exec;
@@ -142,6 +165,10 @@ uint32_t core_store_type_id(kumi_store *s, const core_functype *ft);
  * must have room for the larger of the two. Returns NULL, or an error (a trap with a backtrace, or a host
  * function's error). Re-entrant: host functions may call back into wasm. */
 kumi_error *core_invoke(kumi_store *s, kumi_func *f, core_slot *slots);
+
+/* The message of the error an uncaught exception ends a call with (kind
+ * KUMI_ERR_TRAP, trap code KUMI_TRAP_NONE: kumi_error_is_exception). */
+#define CORE_UNCAUGHT_MESSAGE "uncaught exception"
 
 /* Makes a trap error. The interpreter adds the backtrace. */
 kumi_error *core_trap(kumi_store *s, kumi_trap_code code);

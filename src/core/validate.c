@@ -47,7 +47,8 @@ typedef struct vctx {
 
 /* One-element result types for value-typed blocks and typed select, so a
  * frame can point at its types without owning them. */
-static const core_valtype k_single[] = {CORE_I32, CORE_I64, CORE_F32, CORE_F64, CORE_V128, CORE_FUNCREF, CORE_EXTERNREF};
+static const core_valtype k_single[] = {CORE_I32,  CORE_I64,     CORE_F32,       CORE_F64,
+                                       CORE_V128, CORE_FUNCREF, CORE_EXTERNREF, CORE_EXNREF};
 
 static const core_valtype *single_type(core_valtype t) {
   for (size_t i = 0; i < sizeof k_single / sizeof k_single[0]; i++)
@@ -311,6 +312,33 @@ static bool pop_i32s(vctx *v, int n) {
   return true;
 }
 
+/* try_table's catch clauses, in the context outside the try_table: each
+ * label must take the tag's parameters (catch), those and an exnref
+ * (catch_ref), nothing (catch_all) or an exnref (catch_all_ref). */
+static bool check_catches(vctx *v, const core_instr *in, const uint8_t *bytes) {
+  uint32_t pos = in->imm.block.catches_pos;
+  for (uint32_t i = 0; i < in->imm.block.ncatches; i++) {
+    core_catch c = core_catch_next(bytes, &pos);
+    const core_valtype *want = NULL;
+    uint32_t nwant = 0;
+    if (c.kind == CORE_CATCH || c.kind == CORE_CATCH_REF) {
+      if (c.tag >= v->m->ntags) return fail(v, "unknown tag %u", c.tag);
+      const core_functype *ft = &v->m->types[v->m->tags[c.tag]];
+      want = core_functype_params(ft);
+      nwant = ft->nparams;
+    }
+    vframe *f = label_frame(v, c.label);
+    if (!f) return false;
+    const core_valtype *ts;
+    uint32_t n;
+    label_types(f, &ts, &n);
+    bool ref = c.kind == CORE_CATCH_REF || c.kind == CORE_CATCH_ALL_REF;
+    if (n != nwant + ref || (nwant && memcmp(ts, want, nwant) != 0) || (ref && ts[nwant] != CORE_EXNREF))
+      return fail(v, "type mismatch: catch label types differ from the caught values");
+  }
+  return true;
+}
+
 /* ---- one instruction ----------------------------------------------------- */
 
 static bool check_instr(vctx *v, const core_instr *in, const uint8_t *bytes) {
@@ -347,6 +375,29 @@ static bool check_instr(vctx *v, const core_instr *in, const uint8_t *bytes) {
     uint8_t kind = in->op == CORE_OP_BLOCK ? FRAME_BLOCK : in->op == CORE_OP_LOOP ? FRAME_LOOP : FRAME_IF;
     return push_ctrl(v, kind, ps, np, rs, nr);
   }
+
+  case CORE_OP_TRY_TABLE: {
+    const core_valtype *ps, *rs;
+    uint32_t np, nr;
+    if (!resolve_blocktype(v, in, &ps, &np, &rs, &nr)) return false;
+    if (!check_catches(v, in, bytes)) return false;
+    if (!pop_vals(v, ps, np)) return false;
+    return push_ctrl(v, FRAME_BLOCK, ps, np, rs, nr);
+  }
+
+  case CORE_OP_THROW: {
+    uint32_t x = in->imm.index;
+    if (x >= m->ntags) return fail(v, "unknown tag %u", x);
+    const core_functype *ft = &m->types[m->tags[x]];
+    if (!pop_vals(v, core_functype_params(ft), ft->nparams)) return false;
+    set_unreachable(v);
+    return true;
+  }
+
+  case CORE_OP_THROW_REF:
+    if (!pop_val(v, CORE_EXNREF, NULL)) return false;
+    set_unreachable(v);
+    return true;
 
   case CORE_OP_ELSE: {
     vframe f;
@@ -726,6 +777,10 @@ static kumi_error *check_types_and_limits(core_module *m) {
     if (!core_is_reftype(m->tables[i].elem)) return module_error(m, KUMI_NO_OFFSET, "malformed reference type");
     if ((e = check_limits(m, &m->tables[i].limits, UINT32_MAX, "table size must be at most 2^32-1"))) return e;
   }
+  for (uint32_t i = 0; i < m->ntags; i++) {
+    if (m->tags[i] >= m->ntypes) return module_error(m, KUMI_NO_OFFSET, "unknown type %u", m->tags[i]);
+    if (m->types[m->tags[i]].nresults) return module_error(m, KUMI_NO_OFFSET, "non-empty tag result type");
+  }
   if (m->nmemories > 1 && !(m->features & KUMI_FEATURE_MULTI_MEMORY))
     return module_error(m, KUMI_NO_OFFSET, "multiple memories");
   for (uint32_t i = 0; i < m->nmemories; i++)
@@ -779,7 +834,7 @@ static kumi_error *check_start(core_module *m) {
 }
 
 static kumi_error *check_exports(core_module *m) {
-  static const char *const kind_names[] = {"function", "table", "memory", "global"};
+  static const char *const kind_names[] = {"function", "table", "memory", "global", "tag"};
   kb_map names;
   kb_map_init(&names, m->alloc);
   kumi_error *e = NULL;
@@ -791,6 +846,7 @@ static kumi_error *check_exports(core_module *m) {
     case CORE_EXTERN_TABLE: n = m->ntables; break;
     case CORE_EXTERN_MEMORY: n = m->nmemories; break;
     case CORE_EXTERN_GLOBAL: n = m->nglobals; break;
+    case CORE_EXTERN_TAG: n = m->ntags; break;
     default: e = module_error(m, KUMI_NO_OFFSET, "malformed export kind"); continue;
     }
     if (ex->index >= n) {
