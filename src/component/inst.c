@@ -4,6 +4,7 @@
  * elsewhere cannot turn into a crash here. Calls are in inst_call.c,
  * top-level imports from the host in inst_link.c. */
 #include "inst_rt.h"
+#include "async.h"
 
 #include "validate.h"
 
@@ -169,10 +170,11 @@ kumi_error *comp_rt_build_type(rt_ctx *x, rt_scope *s, const comp_deftype *d, co
     out->id = id;
     return NULL;
   }
-  case 0x43: return UNSUPPORTED(x->a, "async functions");
+  case 0x43:
   case 0x40:
     t = comp_type_new(ts, CT_FUNC);
     if (!t) return kb_error_oom();
+    t->async = d->kind == 0x43;
     t->n = d->n;
     t->fields = comp_types_alloc(ts, d->n ? d->n : 1, sizeof *t->fields);
     if (!t->fields) return kb_error_oom();
@@ -284,6 +286,7 @@ static kumi_externkind core_kind_of(comp_sort s) {
   case COMP_SORT_CORE_TABLE: return KUMI_EXTERN_TABLE;
   case COMP_SORT_CORE_MEMORY: return KUMI_EXTERN_MEMORY;
   case COMP_SORT_CORE_GLOBAL: return KUMI_EXTERN_GLOBAL;
+  case COMP_SORT_CORE_TAG: return KUMI_EXTERN_TAG;
   default: return KUMI_EXTERN_FUNC;
   }
 }
@@ -340,6 +343,7 @@ static kumi_error *core_instantiate(rt_ctx *x, rt_scope *s, const comp_def *d) {
     comp_sort want = id.kind == KUMI_EXTERN_TABLE    ? COMP_SORT_CORE_TABLE
                      : id.kind == KUMI_EXTERN_MEMORY ? COMP_SORT_CORE_MEMORY
                      : id.kind == KUMI_EXTERN_GLOBAL ? COMP_SORT_CORE_GLOBAL
+                     : id.kind == KUMI_EXTERN_TAG    ? COMP_SORT_CORE_TAG
                                                      : COMP_SORT_CORE_FUNC;
     if ((err = rt_core_export(x, ie.u.ci, id.name, (uint32_t)id.name_len, want, &ee))) break;
     if (strlen(id.module) != id.module_len || strlen(id.name) != id.name_len) {
@@ -369,7 +373,7 @@ static kumi_error *core_instance_def(rt_ctx *x, rt_scope *s, const comp_def *d) 
   if (!ci || !ex) return kb_error_oom();
   for (uint32_t i = 0; i < n; i++) {
     const comp_core_inline_export *ie = &d->u.core_instance.exports[i];
-    if (!comp_sort_is_core(ie->sort) || ie->sort == COMP_SORT_CORE_TAG) return UNSUPPORTED(x->a, "core tags");
+    if (!comp_sort_is_core(ie->sort)) return UNSUPPORTED(x->a, "core sort");
     kumi_error *err = comp_rt_at(x, s, ie->sort, ie->idx, &ex[i].e);
     if (err) return err;
     ex[i].name = ie->name.s;
@@ -420,7 +424,6 @@ kumi_error *comp_rt_alias_def(rt_ctx *x, rt_scope *s, const comp_alias *al) {
   rt_ent ie, out;
   kumi_error *err;
   if (al->sort == COMP_SORT_VALUE) return UNSUPPORTED(x->a, "component values");
-  if (al->sort == COMP_SORT_CORE_TAG) return UNSUPPORTED(x->a, "core tags");
   switch (al->kind) {
   case 0: {
     if ((err = comp_rt_at(x, s, COMP_SORT_INSTANCE, al->instance, &ie))) return err;
@@ -582,6 +585,7 @@ void kumi_component_instance_free(kumi_component_instance *inst) {
     kb_free(a, s, sizeof *s);
   }
   kb_vec_free(a, &inst->scopes);
+  comp_async_free(inst);
   comp_types_free(&inst->ts);
   comp_u32map_free(&inst->res);
   comp_u32map_free(&inst->host_res);

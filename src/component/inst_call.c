@@ -6,20 +6,9 @@
 #include "inst_rt.h"
 
 #include "abi_fuse.h"
+#include "async.h"
 
 /* ---- calls ---------------------------------------------------------------------------- */
-
-/* What the hooks and the core callee of one lift or lower need. */
-typedef struct rt_call {
-  kumi_component_instance *root;
-  kumi_store *store;
-  kumi_memory *mem;
-  kumi_func *realloc, *core, *post_return;
-  rt_scope *owner;
-  abi_handle_hooks hh; /* over owner's handle table */
-  abi_scope scope;     /* borrows lent to a lifted callee */
-  abi_lends lends;     /* handles lent by a lowering caller */
-} rt_call;
 
 static bool implements(void *ud, uint32_t rid) {
   rt_call *c = ud;
@@ -27,7 +16,7 @@ static bool implements(void *ud, uint32_t rid) {
   return comp_u32map_get(&c->root->res, rid, &v) && ((rt_resinfo *)(uintptr_t)v)->impl == c->owner;
 }
 
-static void call_init(rt_call *c, kumi_component_instance *root, kumi_memory *mem, kumi_func *realloc,
+void comp_rt_call_init(rt_call *c, kumi_component_instance *root, kumi_memory *mem, kumi_func *realloc,
                       kumi_func *core, kumi_func *post_return, rt_scope *owner) {
   memset(c, 0, sizeof *c);
   c->root = root;
@@ -77,7 +66,7 @@ static void hook_memory(void *ud, uint8_t **base, uint64_t *size) {
   *size = kumi_memory_size(c->mem);
 }
 
-static void cx_init(abi_cx *cx, kumi_component_instance *root, uint8_t enc, rt_call *c) {
+void comp_rt_cx_init(abi_cx *cx, kumi_component_instance *root, uint8_t enc, rt_call *c) {
   memset(cx, 0, sizeof *cx);
   cx->alloc = root->a;
   cx->ts = &root->ts;
@@ -112,7 +101,7 @@ static bool is_ancestor_or_self(const rt_scope *a, const rt_scope *of) {
 /* entering_set(caller) of CanonicalABI.md: callee and its ancestors minus
  * the caller and its ancestors. check: false when one of them may not be
  * entered; otherwise sets their flags to `entered`. */
-static bool enter_set(rt_scope *callee, const rt_scope *caller, bool check, bool entered) {
+bool comp_rt_enter_set(rt_scope *callee, const rt_scope *caller, bool check, bool entered) {
   for (rt_scope *i = callee; i; i = i->inst_parent) {
     if (is_ancestor_or_self(i, caller)) continue;
     if (check && i->entered) return false;
@@ -137,6 +126,33 @@ static kumi_error *call_host(kumi_component_func *f, const kumi_cval *args, size
   return e;
 }
 
+static kumi_error *call_resolved(kumi_component_func *f, const kumi_cval *args, size_t nargs, kumi_cval *result,
+                                rt_scope *caller);
+
+/* A call whose values carry streams or futures: their readable ends move
+ * from the caller's table to the callee's (arguments) and back (result). */
+static kumi_error *call_with_streams(kumi_component_func *f, const kumi_cval *args, size_t nargs, kumi_cval *result,
+                                     rt_scope *caller) {
+  kumi_component_instance *root = f->root;
+  /* the host (caller NULL) gets "unsupported" once an end would reach it */
+  if (f->host) return UNSUPPORTED(root->a, "passing streams or futures to or from the host");
+  kumi_cval *xa = kb_zalloc(root->a, (nargs + 1) * sizeof *xa);
+  if (!xa) return kb_error_oom();
+  kumi_error *e = NULL;
+  size_t n = 0;
+  for (; n < nargs && !e; n++)
+    if (!kumi_cval_clone(root->a, &args[n], &xa[n])) e = kb_error_oom();
+  if (!e) e = comp_async_xfer(root, xa, nargs, caller, f->owner);
+  if (!e) e = call_resolved(f, xa, nargs, result, caller);
+  if (!e && result && f->ft->has_result) {
+    e = comp_async_xfer(root, result, 1, f->owner, caller);
+    if (e) kumi_cval_free(root->a, result);
+  }
+  for (size_t i = 0; i < n; i++) kumi_cval_free(root->a, &xa[i]);
+  kb_free(root->a, xa, (nargs + 1) * sizeof *xa);
+  return e;
+}
+
 kumi_error *comp_rt_call_func(kumi_component_func *f, const kumi_cval *args, size_t nargs, kumi_cval *result,
                              rt_scope *caller) {
   kumi_component_instance *root = f->root;
@@ -144,31 +160,47 @@ kumi_error *comp_rt_call_func(kumi_component_func *f, const kumi_cval *args, siz
     if (depth > RT_MAX_ALIAS_DEPTH) return kb_error(root->a, KUMI_ERR_LIMIT, KUMI_NO_OFFSET, "import chain too long");
     f = f->target;
   }
+  if (comp_async_type_has_stream(&root->ts, f->ft)) return call_with_streams(f, args, nargs, result, caller);
+  return call_resolved(f, args, nargs, result, caller);
+}
+
+static kumi_error *call_resolved(kumi_component_func *f, const kumi_cval *args, size_t nargs, kumi_cval *result,
+                                rt_scope *caller) {
+  kumi_component_instance *root = f->root;
   if (f->host) return call_host(f, args, nargs, result);
   if (!f->core) return kb_error(root->a, KUMI_ERR_ARG, KUMI_NO_OFFSET, "function has no implementation");
   if (nargs != f->ft->n) return kb_error(root->a, KUMI_ERR_ARG, KUMI_NO_OFFSET, "wrong number of arguments");
-  if (!enter_set(f->owner, caller, true, true))
+  if (f->async_lift) return comp_async_call(f, args, nargs, result, caller);
+  if (!comp_rt_enter_set(f->owner, caller, true, true))
     return kb_error(root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot enter component instance");
-  enter_set(f->owner, caller, false, true);
+  comp_rt_enter_set(f->owner, caller, false, true);
   /* a new (sync) task: fresh context storage, restored on return */
   uint32_t saved_context[2] = {f->owner->context[0], f->owner->context[1]};
   f->owner->context[0] = f->owner->context[1] = 0;
+  struct rt_task *saved_task = f->owner->cur_task;
+  uint8_t saved_kind = f->owner->cur_kind;
+  f->owner->cur_task = NULL;
+  f->owner->cur_kind = f->ft->async ? RT_TASK_SYNC_ASYNC_TYPE : RT_TASK_SYNC;
   rt_call c;
-  call_init(&c, root, f->mem, f->realloc, f->core, f->post_return, f->owner);
+  comp_rt_call_init(&c, root, f->mem, f->realloc, f->core, f->post_return, f->owner);
   abi_cx cx;
-  cx_init(&cx, root, f->enc, &c);
+  comp_rt_cx_init(&cx, root, f->enc, &c);
   kumi_cval scratch = kumi_cval_bool(false);
   kumi_cval *res = result ? result : &scratch;
+  f->owner->busy++;
   kumi_error *e = abi_canon_lift_call(&cx, f->ft, args, res, core_callee, f->post_return ? core_post_return : NULL, &c);
+  f->owner->busy--;
   if (!e) {
     e = abi_scope_end(&f->owner->table, &c.scope);
     if (e && f->ft->has_result) kumi_cval_free(root->a, res);
   }
   if (!result) kumi_cval_free(root->a, &scratch);
   kb_vec_free(root->a, &c.lends);
-  enter_set(f->owner, caller, false, false);
+  comp_rt_enter_set(f->owner, caller, false, false);
   f->owner->context[0] = saved_context[0];
   f->owner->context[1] = saved_context[1];
+  f->owner->cur_task = saved_task;
+  f->owner->cur_kind = saved_kind;
   return e;
 }
 
@@ -193,9 +225,9 @@ typedef struct rt_fused {
 static kumi_error *fused_enter(void *ud) {
   rt_fused *u = ud;
   rt_scope *o = u->f->owner;
-  if (!enter_set(o, u->caller, true, true))
+  if (!comp_rt_enter_set(o, u->caller, true, true))
     return kb_error(u->f->root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot enter component instance");
-  enter_set(o, u->caller, false, true);
+  comp_rt_enter_set(o, u->caller, false, true);
   u->saved_context[0] = o->context[0];
   u->saved_context[1] = o->context[1];
   o->context[0] = o->context[1] = 0;
@@ -210,7 +242,7 @@ static kumi_error *fused_returned(void *ud) {
 static void fused_leave(void *ud) {
   rt_fused *u = ud;
   rt_scope *o = u->f->owner;
-  enter_set(o, u->caller, false, false);
+  comp_rt_enter_set(o, u->caller, false, false);
   o->context[0] = u->saved_context[0];
   o->context[1] = u->saved_context[1];
 }
@@ -225,7 +257,8 @@ static kumi_component_func *fusable_callee(const rt_lower *lw) {
     if (depth > RT_MAX_ALIAS_DEPTH) return NULL;
     f = f->target;
   }
-  if (!f || f->host || !f->core || f->root != lw->root) return NULL;
+  if (!f || f->host || !f->core || f->async_lift || f->root != lw->root) return NULL;
+  if (comp_async_type_has_stream(&lw->root->ts, f->ft)) return NULL;
   if (lw->mem && lw->mem == f->mem) return NULL;
   if (!abi_fuse_compatible(&lw->root->ts, lw->ft, &lw->root->ts, f->ft)) return NULL;
   return f;
@@ -234,19 +267,21 @@ static kumi_component_func *fusable_callee(const rt_lower *lw) {
 static kumi_error *fused_call(rt_lower *lw, kumi_component_func *f, const kumi_val *args, kumi_val *results) {
   kumi_component_instance *root = lw->root;
   rt_call a;
-  call_init(&a, root, lw->mem, lw->realloc, NULL, NULL, lw->owner);
+  comp_rt_call_init(&a, root, lw->mem, lw->realloc, NULL, NULL, lw->owner);
   abi_cx cxa;
-  cx_init(&cxa, root, lw->enc, &a);
+  comp_rt_cx_init(&cxa, root, lw->enc, &a);
   rt_fused u;
   memset(&u, 0, sizeof u);
-  call_init(&u.c, root, f->mem, f->realloc, f->core, f->post_return, f->owner);
+  comp_rt_call_init(&u.c, root, f->mem, f->realloc, f->core, f->post_return, f->owner);
   u.f = f;
   u.caller = lw->owner;
   abi_cx cxb;
-  cx_init(&cxb, root, f->enc, &u.c);
+  comp_rt_cx_init(&cxb, root, f->enc, &u.c);
   abi_fuse_callee fns = {fused_enter, core_callee, fused_returned, f->post_return ? core_post_return : NULL,
                          fused_leave, &u};
+  f->owner->busy++;
   kumi_error *e = abi_fuse_call(&cxa, &cxb, lw->ft, f->ft, args, lw->nparams, results, lw->nresults, &fns);
+  f->owner->busy--;
   abi_release_lends(&lw->owner->table, &a.lends);
   kb_vec_free(root->a, &u.c.lends);
   return e;
@@ -259,12 +294,17 @@ static kumi_error *lower_entry(kumi_caller *caller, void *env, const kumi_val *a
   kumi_component_instance *root = lw->root;
   if (lw->owner->in_post_return)
     return kb_error(root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot leave component instance");
+  if (lw->async) return comp_async_lower(lw, args, results);
+  /* a sync call of an async-typed function may block: not from code that
+   * runs outside an async-typed task (as the reference implementation) */
+  if (lw->ft->async && lw->owner->cur_kind <= RT_TASK_SYNC)
+    return kb_error(root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot block a synchronous task before returning");
   kumi_component_func *fused = fusable_callee(lw);
   if (fused) return fused_call(lw, fused, args, results);
   rt_call c;
-  call_init(&c, root, lw->mem, lw->realloc, NULL, NULL, lw->owner);
+  comp_rt_call_init(&c, root, lw->mem, lw->realloc, NULL, NULL, lw->owner);
   abi_cx cx;
-  cx_init(&cx, root, lw->enc, &c);
+  comp_rt_cx_init(&cx, root, lw->enc, &c);
   abi_vals out = {0};
   kumi_error *e = abi_canon_lower_call(&cx, lw->ft, args, lw->nparams, &out, lower_host_call, lw);
   abi_release_lends(&lw->owner->table, &c.lends);
@@ -291,7 +331,8 @@ static kumi_valkind valkind_of(uint8_t code) {
 typedef struct rt_opts {
   uint8_t enc;
   kumi_memory *mem;
-  kumi_func *realloc, *post_return;
+  kumi_func *realloc, *post_return, *callback;
+  bool async;
 } rt_opts;
 
 static kumi_error *opts_of(rt_ctx *x, rt_scope *s, const comp_canon *c, rt_opts *o) {
@@ -311,7 +352,10 @@ static kumi_error *opts_of(rt_ctx *x, rt_scope *s, const comp_canon *c, rt_opts 
     case 0x05:
       if (!(err = comp_rt_core_at(x, s, COMP_SORT_CORE_FUNC, op->idx, &ext))) o->post_return = ext.of.func;
       break;
-    case 0x06: case 0x07: err = UNSUPPORTED(x->a, "async canonical options"); break;
+    case 0x06: o->async = true; break;
+    case 0x07:
+      if (!(err = comp_rt_core_at(x, s, COMP_SORT_CORE_FUNC, op->idx, &ext))) o->callback = ext.of.func;
+      break;
     default: err = UNSUPPORTED(x->a, "GC canonical options"); break;
     }
   }
@@ -418,6 +462,10 @@ static kumi_error *stub_builtin(rt_ctx *x, rt_scope *s, const comp_canon *c) {
   case 0x16: case 0x17: case 0x20: case 0x21: p = "ii"; r = "i"; break; /* future.read/write, waitable-set.wait/poll */
   case 0x1f: case 0x26: case 0x0c: p = ""; r = "i"; break;              /* waitable-set.new, thread.index, thread.yield */
   case 0x23: p = "ii"; r = ""; break;                                   /* waitable.join */
+  case 0x27: p = "ii"; r = "i"; break; /* thread.new-indirect (kumi tables are 32-bit; i32 context) */
+  case 0x28: p = "i"; r = ""; break;   /* thread.resume-later */
+  case 0x29: p = ""; r = "i"; break;   /* thread.suspend */
+  case 0x2a: case 0x2b: case 0x2c: case 0x2d: p = "i"; r = "i"; break; /* thread.{suspend,yield}-then-{resume,promote} */
   default: break;
   }
   for (uint32_t i = 0; p && i < c->nopts; i++)
@@ -437,6 +485,17 @@ static kumi_error *stub_builtin(rt_ctx *x, rt_scope *s, const comp_canon *c) {
   for (uint32_t i = 0; i < nr; i++) rk[i] = r[i] == 'I' ? KUMI_I64 : KUMI_I32;
   kumi_functype ft = {np, nr, pk, rk};
   kumi_func *hf = kumi_func_new(x->root->store, &ft, stub_entry, b);
+  if (!hf) return kb_error_oom();
+  rt_ent e = {.sort = COMP_SORT_CORE_FUNC};
+  e.u.core.kind = KUMI_EXTERN_FUNC;
+  e.u.core.of.func = hf;
+  return comp_rt_push(x, s, e);
+}
+
+kumi_error *comp_rt_push_builtin(rt_ctx *x, rt_scope *s, const kumi_valkind *pk, uint32_t np, const kumi_valkind *rk,
+                                 uint32_t nr, kumi_host_fn fn, void *env) {
+  kumi_functype ft = {np, nr, pk, rk};
+  kumi_func *hf = kumi_func_new(x->root->store, &ft, fn, env);
   if (!hf) return kb_error_oom();
   rt_ent e = {.sort = COMP_SORT_CORE_FUNC};
   e.u.core.kind = KUMI_EXTERN_FUNC;
@@ -464,6 +523,8 @@ kumi_error *comp_rt_canon_def(rt_ctx *x, rt_scope *s, const comp_canon *c) {
     f->mem = o.mem;
     f->enc = o.enc;
     f->owner = s;
+    f->async_lift = o.async;
+    f->callback = o.callback;
     rt_ent e = {.sort = COMP_SORT_FUNC};
     e.u.f = f;
     return comp_rt_push(x, s, e);
@@ -480,8 +541,9 @@ kumi_error *comp_rt_canon_def(rt_ctx *x, rt_scope *s, const comp_canon *c) {
     lw->realloc = o.realloc;
     lw->enc = o.enc;
     lw->owner = s;
+    lw->async = o.async;
     uint8_t params[ABI_MAX_FLAT_PARAMS + 2], results[2];
-    abi_sigopts so = {false, false, false, false};
+    abi_sigopts so = {false, o.async, false, false};
     if (!abi_flatten_functype(x->a, &x->root->ts, lw->ft, &so, params, &lw->nparams, results, &lw->nresults))
       return kb_error_oom();
     kumi_valkind pk[ABI_MAX_FLAT_PARAMS + 2], rk[2];
@@ -496,7 +558,11 @@ kumi_error *comp_rt_canon_def(rt_ctx *x, rt_scope *s, const comp_canon *c) {
     return comp_rt_push(x, s, e);
   }
   case 0x02: case 0x03: case 0x04: return resource_builtin(x, s, c);
-  default: return stub_builtin(x, s, c);
+  default: {
+    bool handled = false;
+    if ((err = comp_async_builtin(x, s, c, &handled)) || handled) return err;
+    return stub_builtin(x, s, c);
+  }
   }
 }
 
@@ -534,11 +600,11 @@ kumi_error *kumi_component_instance_drop(kumi_store *store, kumi_component_insta
   }
   if (!ri->dtor) return NULL;
   /* the destructor runs in the implementing instance, entered from the host */
-  if (ri->impl && !enter_set(ri->impl, NULL, true, true))
+  if (ri->impl && !comp_rt_enter_set(ri->impl, NULL, true, true))
     return kb_error(a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot enter component instance");
-  if (ri->impl) enter_set(ri->impl, NULL, false, true);
+  if (ri->impl) comp_rt_enter_set(ri->impl, NULL, false, true);
   kumi_val arg = kumi_val_i32((int32_t)rep);
   kumi_error *e = kumi_func_call(store, ri->dtor, &arg, 1, NULL, 0);
-  if (ri->impl) enter_set(ri->impl, NULL, false, false);
+  if (ri->impl) comp_rt_enter_set(ri->impl, NULL, false, false);
   return e;
 }

@@ -89,9 +89,15 @@ struct rt_scope {
   uint32_t nargs;
   bool in_post_return; /* may_leave is false while post-return runs */
   abi_table table;     /* resource handles (every scope has one) */
-  uint32_t context[2]; /* context.get/set storage of the running (sync) task */
+  uint32_t context[2]; /* context.get/set storage of the running task */
   uint32_t backpressure;
+  struct rt_task *cur_task; /* the async task whose core code runs (NULL: none or a sync task) */
+  uint8_t cur_kind;         /* RT_TASK_*: what kind of task's core code runs */
+  uint32_t busy;            /* core calls into this instance on the C stack */
 };
+
+/* rt_scope.cur_kind */
+enum { RT_TASK_NONE = 0, RT_TASK_SYNC = 1, RT_TASK_SYNC_ASYNC_TYPE = 2, RT_TASK_CALLBACK = 3 };
 
 /* A resource type defined by a scope: its destructor (may be NULL). */
 typedef struct rt_resinfo {
@@ -122,6 +128,7 @@ struct kumi_component_instance {
   comp_u32map res; /* rid -> rt_resinfo * */
   const kumi_component_linker *linker; /* the host definitions (NULL: none) */
   comp_u32map host_res; /* comp_link_def index -> resource tid in ts (one rid per host resource) */
+  struct rt_async *async; /* tasks, subtasks and waitable sets (async.h; NULL until first used) */
 };
 
 struct kumi_component_func {
@@ -133,6 +140,8 @@ struct kumi_component_func {
   uint8_t enc;
   rt_scope *owner;
   const comp_link_def *host; /* a host function (a linker definition): calls go there */
+  bool async_lift;           /* canon lift ... async */
+  kumi_func *callback;       /* its callback (NULL: stackful) */
 };
 
 /* The environment of a lowered function (a core host function). */
@@ -145,7 +154,20 @@ typedef struct rt_lower {
   uint8_t enc;
   rt_scope *owner;
   uint32_t nparams, nresults;
+  bool async; /* canon lower ... async */
 } rt_lower;
+
+/* What the hooks and the core callee of one lift or lower need. */
+typedef struct rt_call {
+  kumi_component_instance *root;
+  kumi_store *store;
+  kumi_memory *mem;
+  kumi_func *realloc, *core, *post_return;
+  rt_scope *owner;
+  abi_handle_hooks hh; /* over owner's handle table */
+  abi_scope scope;     /* borrows lent to a lifted callee */
+  abi_lends lends;     /* handles lent by a lowering caller */
+} rt_call;
 
 /* The state of one top-level instantiation. */
 typedef struct rt_ctx {
@@ -177,6 +199,16 @@ kumi_error *comp_rt_alias_def(rt_ctx *x, rt_scope *s, const comp_alias *al);
 kumi_error *comp_rt_call_func(kumi_component_func *f, const kumi_cval *args, size_t nargs, kumi_cval *result,
                               rt_scope *caller);
 kumi_error *comp_rt_canon_def(rt_ctx *x, rt_scope *s, const comp_canon *c);
+/* The call context of one lift or lower (c must stay put while cx is used). */
+void comp_rt_call_init(rt_call *c, kumi_component_instance *root, kumi_memory *mem, kumi_func *realloc,
+                       kumi_func *core, kumi_func *post_return, rt_scope *owner);
+void comp_rt_cx_init(abi_cx *cx, kumi_component_instance *root, uint8_t enc, rt_call *c);
+/* entering_set(caller) of CanonicalABI.md (caller NULL: the host): check
+ * reports whether all may be entered; otherwise their flags become entered. */
+bool comp_rt_enter_set(rt_scope *callee, const rt_scope *caller, bool check, bool entered);
+/* Core host function of a built-in: params/results as 'i' (i32) / 'I' (i64) strings. */
+kumi_error *comp_rt_push_builtin(rt_ctx *x, rt_scope *s, const kumi_valkind *pk, uint32_t np, const kumi_valkind *rk,
+                                 uint32_t nr, kumi_host_fn fn, void *env);
 
 /* ---- host imports (inst_link.c) ---- */
 /* A top-level import of the root component (s has no parent): satisfied
