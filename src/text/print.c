@@ -1,5 +1,5 @@
 /* The core module printer (see print.h). Every instruction goes through
- * core_read_instr and is named by core_opinfos, so the printer knows no
+ * core_read_instr_with (every feature the engine has) and is named by core_opinfos, so the printer knows no
  * instruction of its own. Immediates are written in the forms the parser
  * (wat_instr.c) reads back to the same bytes: memory and table indices
  * only when not 0, align only when not natural, floats as exact hex
@@ -26,9 +26,9 @@
 
 /* Name subsections read from the module's name section: locals (2, per
  * function), types (4), tables (5), memories (6), globals (7), element (8)
- * and data segments (9). Entries point into the module's bytes, sorted by
- * (function, index). */
-enum { NAMES_LOCAL = 2, NAMES_LABEL = 3, NAMES_LAST = 9 };
+ * and data segments (9), tags (11; 10, GC fields, is not read). Entries
+ * point into the module's bytes, sorted by (function, index). */
+enum { NAMES_LOCAL = 2, NAMES_LABEL = 3, NAMES_FIELD = 10, NAMES_TAG = 11, NAMES_LAST = 11 };
 typedef struct pname {
   uint32_t outer, idx;
   const char *s;
@@ -107,7 +107,8 @@ static bool read_names(const kumi_allocator *a, const core_module *m, pnames *nm
       uint8_t sub = b[body++];
       uint32_t sublen;
       if (!leb32(b, body_end, &body, &sublen) || sublen > body_end - body) return true;
-      if (sub >= NAMES_LOCAL && sub <= NAMES_LAST && !read_name_map(a, b, body, body + sublen, sub, nm))
+      if (sub >= NAMES_LOCAL && sub <= NAMES_LAST && sub != NAMES_FIELD &&
+          !read_name_map(a, b, body, body + sublen, sub, nm))
         return false;
       body += sublen;
     }
@@ -153,7 +154,7 @@ typedef struct printer {
   pnames names;
   kb_map used[NAMES_LAST + 1]; /* identifiers printed so far, per space (locals: this function's) */
   uint32_t func;     /* the function whose body is printed */
-  uint32_t nblocks;  /* its block, loop and if instructions so far (label indices) */
+  uint32_t nblocks;  /* its block, loop, if and try_table instructions so far (label indices) */
   bool raw_names;    /* the name section prints as (@custom "name"), see text_print_core_into */
 } printer;
 
@@ -288,6 +289,16 @@ static void immediates(printer *p, const uint8_t *bytes, const core_instr *in) {
     } else if (in->imm.block.kind == CORE_BLOCK_TYPEIDX) {
       putf(p, " (type %" PRIu32 ")", in->imm.block.type);
     }
+    if (in->op == CORE_OP_TRY_TABLE) {
+      static const char *const kinds[] = {"catch", "catch_ref", "catch_all", "catch_all_ref"};
+      uint32_t pos = in->imm.block.catches_pos;
+      for (uint32_t k = 0; k < in->imm.block.ncatches; k++) {
+        core_catch c = core_catch_next(bytes, &pos);
+        putf(p, " (%s", kinds[c.kind & 3]);
+        if (c.kind <= CORE_CATCH_REF) putf(p, " %" PRIu32, c.tag);
+        putf(p, " %" PRIu32 ")", c.label);
+      }
+    }
     return;
   case CORE_IMM_BR_TABLE: {
     uint32_t pos = in->imm.br_table.pos;
@@ -327,7 +338,9 @@ static void immediates(printer *p, const uint8_t *bytes, const core_instr *in) {
   case CORE_IMM_I64: putf(p, " %" PRId64, in->imm.i64); return;
   case CORE_IMM_F32: put(p, " "); f32(p, in->imm.f32); return;
   case CORE_IMM_F64: put(p, " "); f64(p, in->imm.f64); return;
-  case CORE_IMM_HEAPTYPE: put(p, in->imm.heaptype == CORE_EXTERNREF ? " extern" : " func"); return;
+  case CORE_IMM_HEAPTYPE:
+    put(p, in->imm.heaptype == CORE_EXTERNREF ? " extern" : in->imm.heaptype == CORE_EXNREF ? " exn" : " func");
+    return;
   case CORE_IMM_DATA_MEM:
   case CORE_IMM_ELEM_TABLE: /* memory.init mem? data, table.init table? elem */
     if (in->imm.pair.b) putf(p, " %" PRIu32, in->imm.pair.b);
@@ -357,19 +370,20 @@ static kumi_error *instrs(printer *p, uint32_t start, uint32_t end) {
   size_t pos = start;
   while (pos < end) {
     core_instr in;
-    kumi_error *e = core_read_instr(p->a, bytes, &pos, end, &in);
+    kumi_error *e = core_read_instr_with(p->a, bytes, &pos, end, CORE_FEATURES_ENGINE, &in);
     if (e) return e;
     if (pos == end && in.op == CORE_OP_END) return NULL;
     if ((in.op == CORE_OP_END || in.op == CORE_OP_ELSE) && p->indent > 0) p->indent--;
     newline(p);
     put(p, in.op == CORE_OP_SELECT_T ? "select" : core_opinfos[in.op].name);
-    if (in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF) {
+    bool block = in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF || in.op == CORE_OP_TRY_TABLE;
+    if (block) {
       /* Label names: labels may shadow each other, so every one prints. */
       const pname *ln = find_name(&p->names, NAMES_LABEL, p->func, p->nblocks++);
       if (ln) text_print_id(p->out, ln->s, ln->len);
     }
     immediates(p, bytes, &in);
-    if (in.op == CORE_OP_BLOCK || in.op == CORE_OP_LOOP || in.op == CORE_OP_IF || in.op == CORE_OP_ELSE) p->indent++;
+    if (block || in.op == CORE_OP_ELSE) p->indent++;
   }
   return kb_error(p->a, KUMI_ERR_MALFORMED, end, "expression without a final end");
 }
@@ -447,7 +461,7 @@ static void new_local_space(printer *p) {
 
 static void imports(printer *p) {
   const core_module *m = p->m;
-  uint32_t nfunc = 0, ntable = 0, nmemory = 0, nglobal = 0;
+  uint32_t nfunc = 0, ntable = 0, nmemory = 0, nglobal = 0, ntag = 0;
   for (uint32_t k = 0; k < m->nimports; k++) {
     const core_import *im = &m->imports[k];
     newline(p);
@@ -477,6 +491,11 @@ static void imports(printer *p) {
       item_id(p, 6, 0, nmemory++);
       limits(p, &im->desc.memory.limits);
       put(p, ")");
+      break;
+    case CORE_EXTERN_TAG:
+      put(p, " (tag");
+      item_id(p, NAMES_TAG, 0, ntag++);
+      putf(p, " (type %" PRIu32 "))", im->desc.tag_type);
       break;
     default:
       put(p, " (global");
@@ -545,6 +564,16 @@ static void tables_memories(printer *p) {
   }
 }
 
+static void tags(printer *p) {
+  const core_module *m = p->m;
+  for (uint32_t k = m->nimported_tags; k < m->ntags; k++) {
+    newline(p);
+    put(p, "(tag");
+    item_id(p, NAMES_TAG, 0, k);
+    putf(p, " (type %" PRIu32 "))", m->tags[k]);
+  }
+}
+
 static kumi_error *globals(printer *p) {
   const core_module *m = p->m;
   for (uint32_t k = m->nimported_globals; k < m->nglobals; k++) {
@@ -560,14 +589,14 @@ static kumi_error *globals(printer *p) {
 }
 
 static void exports(printer *p) {
-  static const char *const kinds[] = {"func", "table", "memory", "global"};
+  static const char *const kinds[] = {"func", "table", "memory", "global", "tag"};
   const core_module *m = p->m;
   for (uint32_t k = 0; k < m->nexports; k++) {
     const core_export *ex = &m->exports[k];
     newline(p);
     put(p, "(export ");
     string(p, (const uint8_t *)ex->name, ex->name_len);
-    putf(p, " (%s %" PRIu32 "))", kinds[ex->kind & 3], ex->index);
+    putf(p, " (%s %" PRIu32 "))", kinds[ex->kind <= CORE_EXTERN_TAG ? ex->kind : 0], ex->index);
   }
 }
 
@@ -629,7 +658,7 @@ static kumi_error *datas(printer *p) {
 /* The placement keyword of a section id, for (@custom ... (after KW)). */
 static const char *section_kw(uint8_t id) {
   static const char *const kws[] = {NULL,     "type",   "import", "func", "table", "memory", "global",
-                                    "export", "start",  "elem",   "code", "data",  "datacount"};
+                                    "export", "start",  "elem",   "code", "data",  "datacount", "tag"};
   return id < sizeof kws / sizeof kws[0] ? kws[id] : NULL;
 }
 
@@ -690,7 +719,7 @@ static bool has_name_section(const uint8_t *b, size_t end) {
 static kumi_error *print_core(const kumi_allocator *a, text_buf *out, const uint8_t *bytes, size_t len, unsigned indent,
                               const char *kw, const char *id, size_t idlen, bool raw_names) {
   kumi_error *e = NULL;
-  core_module *m = core_module_decode_with(a, bytes, len, CORE_FEATURES_ALL, &e);
+  core_module *m = core_module_decode_with(a, bytes, len, CORE_FEATURES_ENGINE, &e);
   if (!m) return e ? e : kb_error_oom();
   printer p;
   memset(&p, 0, sizeof p);
@@ -710,6 +739,7 @@ static kumi_error *print_core(const kumi_allocator *a, text_buf *out, const uint
   e = funcs(&p);
   if (!e) {
     tables_memories(&p);
+    tags(&p);
     e = globals(&p);
   }
   if (!e) {

@@ -10,7 +10,14 @@
 #include "lex.h"
 
 /* Index spaces that identifiers bind in, module-wide. */
-enum { WS_TYPE, WS_FUNC, WS_TABLE, WS_MEM, WS_GLOBAL, WS_ELEM, WS_DATA, WS_COUNT };
+enum { WS_TYPE, WS_FUNC, WS_TABLE, WS_MEM, WS_GLOBAL, WS_ELEM, WS_DATA, WS_TAG, WS_COUNT };
+
+/* Section ids; p->sec[] and p->sec_count[] are indexed by them. The tag
+ * section (13, exception handling) goes between memory and global. */
+enum {
+  SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNC, SEC_TABLE, SEC_MEM, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEM,
+  SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_TAG, SEC_COUNT
+};
 
 typedef struct wat_functype {
   uint32_t nparams, nresults;
@@ -20,7 +27,7 @@ typedef struct wat_functype {
 typedef struct wat_label {
   const uint8_t *name; /* NULL when the block has no label */
   uint32_t name_len;
-  uint8_t op;    /* CORE_OP_BLOCK, _LOOP or _IF */
+  uint8_t op;    /* CORE_OP_BLOCK, _LOOP, _IF or _TRY_TABLE */
   bool has_else; /* an `if` whose `else` was seen */
 } wat_label;
 
@@ -76,16 +83,11 @@ typedef struct wat_parser {
   bool uses_data_count; /* memory.init or data.drop seen */
 
   /* Section contents (without id and size) and their item counts. */
-  text_buf sec[13];
-  uint32_t sec_count[13];
+  text_buf sec[SEC_COUNT];
+  uint32_t sec_count[SEC_COUNT];
   bool has_start;
 } wat_parser;
 
-/* Section ids; p->sec[] and p->sec_count[] are indexed by them. */
-enum {
-  SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNC, SEC_TABLE, SEC_MEM, SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEM,
-  SEC_CODE, SEC_DATA, SEC_DATACOUNT
-};
 
 /* Parses the form `(module id? ...)` (also `binary` and `quote`) at
  * toks[*i], in a token array lexed from src (e.g. a script), and appends
@@ -110,6 +112,8 @@ bool wat_fail(wat_parser *p, size_t k, const char *fmt, ...)
 #endif
     ;
 bool wat_oom(wat_parser *p);
+/* The name of index space ws in messages ("function", "tag", ...). */
+const char *wat_space_name(int ws);
 const text_token *wat_tok(const wat_parser *p); /* the token at the cursor */
 bool wat_is_kw(const text_token *t, const char *kw);
 /* True when the cursor is at '(' followed by keyword kw. */
@@ -119,9 +123,11 @@ bool wat_expect_form(wat_parser *p, const char *kw); /* consumes "( kw" */
 /* Parses an index (number or identifier) in space ws. */
 bool wat_index(wat_parser *p, int ws, uint32_t *out);
 bool wat_at_index(const wat_parser *p); /* a number or identifier is next */
-/* A value type keyword at the cursor: i32 i64 f32 f64 v128 funcref externref. */
+/* A value type keyword at the cursor: i32 i64 f32 f64 v128 funcref externref
+ * exnref, or a (ref null ...) of a reference type. */
 bool wat_valtype(wat_parser *p, uint8_t *out);
-/* A reference type at t (funcref, externref, or (ref null func|extern)):
+/* A reference type at t (funcref, externref, exnref, or
+ * (ref null func|extern|exn)):
  * the number of tokens it takes (0: none), its type code in *out. */
 size_t wat_reftype_at(const text_token *t, uint8_t *out);
 /* Index of a function type equal to ft, appending it when new. */

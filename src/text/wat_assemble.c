@@ -52,23 +52,24 @@ static void indirect_name_map(text_buf *sub, const wat_lname *v, size_t n) {
 
 /* The `name` section of the identifiers (extended-name-section numbering:
  * 0 module, 1 functions, 2 locals, 3 labels, 4 types, 5 tables, 6
- * memories, 7 globals, 8 element and 9 data segments), each subsection
- * only when it names something, in id order. Nothing when nothing is
- * named. */
+ * memories, 7 globals, 8 element and 9 data segments, 11 tags), each
+ * subsection only when it names something, in id order. Nothing when
+ * nothing is named. */
 static void name_section(wat_parser *p, text_buf *out) {
-  static const int spaces[] = {WS_TYPE, WS_TABLE, WS_MEM, WS_GLOBAL, WS_ELEM, WS_DATA}; /* subsections 4..9 */
+  /* subsections 4..11; 10 (fields of GC types) names nothing here */
+  static const int spaces[] = {WS_TYPE, WS_TABLE, WS_MEM, WS_GLOBAL, WS_ELEM, WS_DATA, -1, WS_TAG};
   text_buf s, sub;
   tb_init(&s, p->a);
   tb_init(&sub, p->a);
   tb_name(&s, "name", 4);
   size_t header = s.len;
-  for (uint8_t id = 0; id <= 9; id++) {
+  for (uint8_t id = 0; id <= 11; id++) {
     sub.len = 0;
     if (id == 0 && p->module_name) tb_name(&sub, p->module_name, p->module_name_len);
     else if (id == 1 && p->func_names.len) name_map(&sub, p->func_names.items, p->func_names.len);
     else if (id == 2 && p->local_names.len) indirect_name_map(&sub, p->local_names.items, p->local_names.len);
     else if (id == 3 && p->label_names.len) indirect_name_map(&sub, p->label_names.items, p->label_names.len);
-    else if (id >= 4 && p->space_ids[spaces[id - 4]].len)
+    else if (id >= 4 && spaces[id - 4] >= 0 && p->space_ids[spaces[id - 4]].len)
       name_map(&sub, p->space_ids[spaces[id - 4]].items, p->space_ids[spaces[id - 4]].len);
     else continue;
     tb_byte(&s, id);
@@ -88,7 +89,7 @@ static const struct {
   const char *kw;
   uint8_t id;
 } section_order[] = {{"type", SEC_TYPE},     {"import", SEC_IMPORT},       {"func", SEC_FUNC},   {"table", SEC_TABLE},
-                     {"memory", SEC_MEM},    {"global", SEC_GLOBAL},       {"export", SEC_EXPORT}, {"start", SEC_START},
+                     {"memory", SEC_MEM},    {"tag", SEC_TAG},             {"global", SEC_GLOBAL},       {"export", SEC_EXPORT}, {"start", SEC_START},
                      {"elem", SEC_ELEM},     {"datacount", SEC_DATACOUNT}, {"code", SEC_CODE}, {"data", SEC_DATA}};
 enum { NSECTIONS = sizeof section_order / sizeof section_order[0] };
 

@@ -388,7 +388,10 @@ static bool plain_immediates(wat_parser *p, core_opcode op) {
     kb_vec_free(p->a, &ls);
     return ok;
   }
-  case CORE_IMM_FUNC: if (!wat_index(p, WS_FUNC, &x)) return false; tb_u32(p->out, x); return true;
+  case CORE_IMM_FUNC: /* throw's immediate is a tag index (opcodes.def) */
+    if (!wat_index(p, op == CORE_OP_THROW ? WS_TAG : WS_FUNC, &x)) return false;
+    tb_u32(p->out, x);
+    return true;
   case CORE_IMM_LOCAL: if (!local_index(p, &x)) return false; tb_u32(p->out, x); return true;
   case CORE_IMM_GLOBAL: if (!wat_index(p, WS_GLOBAL, &x)) return false; tb_u32(p->out, x); return true;
   case CORE_IMM_TABLE: if (!opt_index(p, WS_TABLE, &x)) return false; tb_u32(p->out, x); return true;
@@ -433,6 +436,7 @@ static bool plain_immediates(wat_parser *p, core_opcode op) {
     const text_token *t = wat_tok(p);
     if (wat_is_kw(t, "func")) tb_byte(p->out, 0x70);
     else if (wat_is_kw(t, "extern")) tb_byte(p->out, 0x6F);
+    else if (wat_is_kw(t, "exn")) tb_byte(p->out, CORE_EXNREF);
     else return wat_fail(p, p->i, "unexpected token");
     p->i++;
     return true;
@@ -486,6 +490,57 @@ static bool lookup_op(wat_parser *p, core_opcode *op) {
 
 static bool is_block_op(core_opcode op) { return op == CORE_OP_BLOCK || op == CORE_OP_LOOP || op == CORE_OP_IF; }
 
+/* The catch clauses of a try_table, `(catch x l)`, `(catch_ref x l)`,
+ * `(catch_all l)` and `(catch_all_ref l)`, as vec(catch) into b. Their
+ * labels are resolved outside the try_table (its own label is not pushed
+ * yet). */
+static bool parse_catches(wat_parser *p, text_buf *b) {
+  static const char *const kinds[] = {"catch", "catch_ref", "catch_all", "catch_all_ref"};
+  text_buf items;
+  tb_init(&items, p->a);
+  uint32_t n = 0;
+  bool ok = true;
+  for (;;) {
+    int kind = -1;
+    for (int k = 0; k < 4; k++)
+      if (wat_at_form(p, kinds[k])) kind = k;
+    if (kind < 0) break;
+    p->i += 2;
+    uint32_t x = 0, l = 0;
+    ok = (kind >= 2 || wat_index(p, WS_TAG, &x)) && label_index(p, &l) && wat_expect_rpar(p);
+    if (!ok) break;
+    tb_byte(&items, (uint8_t)kind);
+    if (kind < 2) tb_u32(&items, x);
+    tb_u32(&items, l);
+    n++;
+  }
+  if (ok) {
+    tb_u32(b, n);
+    tb_bytes(b, items.data, items.len);
+    if (items.oom) ok = wat_oom(p);
+  }
+  tb_free(&items);
+  return ok;
+}
+
+/* try_table after its name (and label identifier id): block type and
+ * catch clauses, emitted; then its label is pushed. */
+static bool try_table_head(wat_parser *p, const text_token *id) {
+  blocktype bt;
+  if (!parse_blocktype(p, &bt)) return false;
+  text_buf catches;
+  tb_init(&catches, p->a);
+  bool ok = parse_catches(p, &catches);
+  if (ok) {
+    emit_op(p, CORE_OP_TRY_TABLE);
+    emit_blocktype(p, &bt);
+    tb_bytes(p->out, catches.data, catches.len);
+    if (catches.oom) ok = wat_oom(p);
+  }
+  tb_free(&catches);
+  return ok && push_label(p, CORE_OP_TRY_TABLE, id);
+}
+
 bool wat_instrs(wat_parser *p) {
   size_t base = p->labels.len;
   for (;;) {
@@ -509,6 +564,9 @@ bool wat_instrs(wat_parser *p) {
       emit_op(p, op);
       emit_blocktype(p, &bt);
       if (!push_label(p, op, id)) return false;
+    } else if (op == CORE_OP_TRY_TABLE) {
+      const text_token *id = wat_tok(p)->kind == TK_ID ? &p->t[p->i++] : NULL;
+      if (!try_table_head(p, id)) return false;
     } else if (op == CORE_OP_ELSE) {
       if (p->labels.len <= base) return wat_fail(p, p->i - 1, "unexpected token else");
       wat_label *l = &p->labels.items[p->labels.len - 1];
@@ -560,6 +618,13 @@ static bool folded_body(wat_parser *p) {
     emit_op(p, op);
     emit_blocktype(p, &bt);
     if (!push_label(p, op, id) || !wat_instrs(p)) return false;
+    p->labels.len--;
+    emit_op(p, CORE_OP_END);
+    return wat_expect_rpar(p);
+  }
+  if (op == CORE_OP_TRY_TABLE) {
+    const text_token *id = wat_tok(p)->kind == TK_ID ? &p->t[p->i++] : NULL;
+    if (!try_table_head(p, id) || !wat_instrs(p)) return false;
     p->labels.len--;
     emit_op(p, CORE_OP_END);
     return wat_expect_rpar(p);

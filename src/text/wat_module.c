@@ -3,124 +3,10 @@
  * definitions; pass 2 encodes every field into its section, in textual
  * order, appending implicit function types as type uses are met, and
  * collects the (@custom) annotations between fields. Identifiers go to the
- * `name` section (every subsection 0-9 that names something). */
+ * `name` section (every subsection 0-9 and 11, tags, that names something). */
 #include "wat.h"
 
-#include <stdarg.h>
 #include <stdio.h>
-
-/* ---- helpers ---- */
-
-bool wat_fail(wat_parser *p, size_t k, const char *fmt, ...) {
-  if (p->err) return false;
-  char msg[200];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (k >= p->n) k = p->n - 1;
-  const text_token *t = &p->t[k];
-  /* A malformed token (0x1_, 0$x, ...) is what went wrong, not its place. */
-  if (t->kind == TK_RESERVED && strncmp(msg, "unexpected token", 16) == 0)
-    snprintf(msg, sizeof msg, "unknown operator %.*s", (int)(t->slen > 40 ? 40 : t->slen), t->str);
-  p->err = text_error_at(p->a, p->src, p->srclen, t->pos, "%s", msg);
-  return false;
-}
-
-bool wat_oom(wat_parser *p) {
-  if (!p->err) p->err = kb_error_oom();
-  return false;
-}
-
-const text_token *wat_tok(const wat_parser *p) { return &p->t[p->i]; }
-
-bool wat_is_kw(const text_token *t, const char *kw) {
-  size_t n = strlen(kw);
-  return t->kind == TK_KEYWORD && t->slen == n && memcmp(t->str, kw, n) == 0;
-}
-
-bool wat_at_form(const wat_parser *p, const char *kw) {
-  return p->t[p->i].kind == TK_LPAR && wat_is_kw(&p->t[p->i + 1], kw);
-}
-
-bool wat_expect_rpar(wat_parser *p) {
-  if (wat_tok(p)->kind != TK_RPAR) {
-    const text_token *t = wat_tok(p);
-    if (t->kind == TK_KEYWORD) return wat_fail(p, p->i, "unexpected token %.*s", (int)t->slen, t->str);
-    return wat_fail(p, p->i, "unexpected token, expected )");
-  }
-  p->i++;
-  return true;
-}
-
-bool wat_expect_form(wat_parser *p, const char *kw) {
-  if (!wat_at_form(p, kw)) return wat_fail(p, p->i, "unexpected token, expected (%s", kw);
-  p->i += 2;
-  return true;
-}
-
-static const char *const space_names[WS_COUNT] = {"type", "function", "table", "memory", "global", "elem segment",
-                                                   "data segment"};
-
-bool wat_at_index(const wat_parser *p) {
-  return p->t[p->i].kind == TK_NAT || p->t[p->i].kind == TK_ID;
-}
-
-/* ws < 0: numbers only (locals are looked up by the caller). */
-bool wat_index(wat_parser *p, int ws, uint32_t *out) {
-  const text_token *t = wat_tok(p);
-  if (t->kind == TK_NAT) {
-    uint64_t v;
-    const char *why = text_nat(t->str, t->slen, 32, &v);
-    if (why) return wat_fail(p, p->i, "%s", why);
-    *out = (uint32_t)v;
-    p->i++;
-    return true;
-  }
-  if (t->kind == TK_ID && ws >= 0) {
-    void *v;
-    if (!kb_map_get(&p->names[ws], (const char *)t->str, t->slen, &v))
-      return wat_fail(p, p->i, "unknown %s $%.*s", space_names[ws], (int)t->slen, t->str);
-    *out = (uint32_t)((uintptr_t)v - 1);
-    p->i++;
-    return true;
-  }
-  return wat_fail(p, p->i, "unexpected token, expected an index");
-}
-
-size_t wat_reftype_at(const text_token *t, uint8_t *out) {
-  if (wat_is_kw(t, "funcref")) *out = CORE_FUNCREF;
-  else if (wat_is_kw(t, "externref")) *out = CORE_EXTERNREF;
-  else if (t[0].kind == TK_LPAR && wat_is_kw(&t[1], "ref") && wat_is_kw(&t[2], "null") &&
-           (wat_is_kw(&t[3], "func") || wat_is_kw(&t[3], "extern")) && t[4].kind == TK_RPAR) {
-    /* the typed-references spelling of the two 2.0 reference types */
-    *out = wat_is_kw(&t[3], "func") ? CORE_FUNCREF : CORE_EXTERNREF;
-    return 5;
-  } else return 0;
-  return 1;
-}
-
-bool wat_valtype(wat_parser *p, uint8_t *out) {
-  static const struct {
-    const char *name;
-    uint8_t type;
-  } types[] = {{"i32", CORE_I32}, {"i64", CORE_I64}, {"f32", CORE_F32}, {"f64", CORE_F64}, {"v128", CORE_V128}};
-  const text_token *t = wat_tok(p);
-  for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
-    if (wat_is_kw(t, types[k].name)) {
-      *out = types[k].type;
-      p->i++;
-      return true;
-    }
-  }
-  size_t rn = wat_reftype_at(t, out);
-  if (rn) {
-    p->i += rn;
-    return true;
-  }
-  if (t->kind == TK_KEYWORD) return wat_fail(p, p->i, "unknown type %.*s", (int)t->slen, t->str);
-  return wat_fail(p, p->i, "unexpected token, expected a value type");
-}
 
 /* The key of a function type in p->type_index: nparams, then the types. */
 static bool type_key(wat_parser *p, text_buf *k, const uint8_t *types, uint32_t nparams, uint32_t nresults) {
@@ -200,7 +86,7 @@ static bool bind(wat_parser *p, int ws, size_t k) {
   if (t->kind != TK_ID) return true;
   void *old;
   if (kb_map_get(&p->names[ws], (const char *)t->str, t->slen, &old))
-    return wat_fail(p, k, "duplicate %s $%.*s", ws == WS_FUNC ? "func" : space_names[ws], (int)t->slen, t->str);
+    return wat_fail(p, k, "duplicate %s $%.*s", ws == WS_FUNC ? "func" : wat_space_name(ws), (int)t->slen, t->str);
   if (!kb_map_put(&p->names[ws], (const char *)t->str, t->slen, (void *)(uintptr_t)(index + 1))) return wat_oom(p);
   wat_name nm = {index, t->str, t->slen};
   bool pushed = ws == WS_FUNC ? kb_vec_push(p->a, &p->func_names, nm) : kb_vec_push(p->a, &p->space_ids[ws], nm);
@@ -228,8 +114,12 @@ static int space_of_kw(const text_token *t) {
   if (wat_is_kw(t, "table")) return WS_TABLE;
   if (wat_is_kw(t, "memory")) return WS_MEM;
   if (wat_is_kw(t, "global")) return WS_GLOBAL;
+  if (wat_is_kw(t, "tag")) return WS_TAG;
   return -1;
 }
+
+/* The external kind byte of imports and exports of space ws. */
+static uint8_t extern_kind(int ws) { return ws == WS_TAG ? 4 : (uint8_t)(ws - WS_FUNC); }
 
 /* Binds the identifiers of the field at the cursor and skips it. */
 static bool scan_field(wat_parser *p, const char **first_def) {
@@ -262,7 +152,7 @@ static bool scan_field(wat_parser *p, const char **first_def) {
     if (wat_at_form(p, "import")) {
       if (*first_def) return wat_fail(p, start, "import after %s", *first_def);
     } else if (!*first_def) {
-      *first_def = ws == WS_FUNC ? "function" : space_names[ws];
+      *first_def = ws == WS_FUNC ? "function" : wat_space_name(ws);
     }
     if (!bind(p, ws, id)) return false;
     if (ws == WS_TABLE) {
@@ -367,6 +257,19 @@ static bool globaltype(wat_parser *p, text_buf *b) {
   return true;
 }
 
+/* A tag's type: attribute 0 (exception) and the type index of its type
+ * use (a function type; the validator checks it has no results). */
+static bool tagtype(wat_parser *p, text_buf *b) {
+  wat_typeuse tu;
+  uint32_t type, np;
+  bool ok = wat_parse_typeuse(p, &tu, true, false) && wat_resolve_typeuse(p, &tu, &type, &np);
+  kb_vec_free(p->a, &tu.types);
+  if (!ok) return false;
+  tb_byte(b, 0);
+  tb_u32(b, type);
+  return true;
+}
+
 /* The description of an import after its kind keyword and identifier. */
 static bool import_desc(wat_parser *p, int ws) {
   text_buf *b = &p->sec[SEC_IMPORT];
@@ -384,6 +287,7 @@ static bool import_desc(wat_parser *p, int ws) {
   }
   case WS_TABLE: tb_byte(b, 1); return tabletype(p, b);
   case WS_MEM: tb_byte(b, 2); return limits(p, b);
+  case WS_TAG: tb_byte(b, 4); return tagtype(p, b);
   default: tb_byte(b, 3); return globaltype(p, b);
   }
 }
@@ -682,6 +586,19 @@ static bool field_global(wat_parser *p) {
   return wat_expr(p, b) && wat_expect_rpar(p);
 }
 
+static bool field_tag(wat_parser *p) {
+  uint32_t index = p->next[WS_TAG]++;
+  if (wat_tok(p)->kind == TK_ID) p->i++;
+  if (!inline_exports(p, 4, index)) return false;
+  if (wat_at_form(p, "import")) {
+    p->i += 2;
+    if (!import_names(p) || !wat_expect_rpar(p)) return false;
+    return import_desc(p, WS_TAG) && wat_expect_rpar(p);
+  }
+  p->sec_count[SEC_TAG]++;
+  return tagtype(p, &p->sec[SEC_TAG]) && wat_expect_rpar(p);
+}
+
 static void reset_function(wat_parser *p) {
   kb_map_free(&p->locals);
   kb_map_init(&p->locals, p->a);
@@ -765,7 +682,7 @@ static bool field_export(wat_parser *p) {
   if (!wat_index(p, ws, &x) || !wat_expect_rpar(p) || !wat_expect_rpar(p)) return false;
   text_buf *b = &p->sec[SEC_EXPORT];
   tb_name(b, s, n);
-  tb_byte(b, (uint8_t)(ws - WS_FUNC));
+  tb_byte(b, extern_kind(ws));
   tb_u32(b, x);
   p->sec_count[SEC_EXPORT]++;
   return true;
@@ -806,6 +723,7 @@ static bool encode_field(wat_parser *p) {
   if (wat_is_kw(kw, "table")) return field_table(p);
   if (wat_is_kw(kw, "memory")) return field_memory(p);
   if (wat_is_kw(kw, "global")) return field_global(p);
+  if (wat_is_kw(kw, "tag")) return field_tag(p);
   if (wat_is_kw(kw, "export")) return field_export(p);
   if (wat_is_kw(kw, "start")) return field_start(p);
   if (wat_is_kw(kw, "elem")) return field_elem(p);
@@ -829,7 +747,7 @@ static void parser_init(wat_parser *p, const kumi_allocator *a, kb_arena *ar, co
   for (int k = 0; k < WS_COUNT; k++) kb_map_init(&p->names[k], a);
   kb_map_init(&p->locals, a);
   tb_init(&p->fold, a);
-  for (int k = 0; k < 13; k++) tb_init(&p->sec[k], a);
+  for (int k = 0; k < SEC_COUNT; k++) tb_init(&p->sec[k], a);
 }
 
 static void parser_free(wat_parser *p) {
@@ -846,7 +764,7 @@ static void parser_free(wat_parser *p) {
   kb_vec_free(p->a, &p->local_types);
   kb_vec_free(p->a, &p->labels);
   tb_free(&p->fold);
-  for (int k = 0; k < 13; k++) tb_free(&p->sec[k]);
+  for (int k = 0; k < SEC_COUNT; k++) tb_free(&p->sec[k]);
 }
 
 /* The fields from the cursor up to ')' or the end of the tokens. */
@@ -862,7 +780,7 @@ static bool module_fields(wat_parser *p, text_buf *out) {
     if (!wat_collect_customs(p) || !encode_field(p)) return false;
   if (!wat_collect_customs(p) || p->err) return false;
   wat_assemble(p, out);
-  for (int k = 0; k < 13; k++)
+  for (int k = 0; k < SEC_COUNT; k++)
     if (p->sec[k].oom) return wat_oom(p);
   return out->oom ? wat_oom(p) : true;
 }

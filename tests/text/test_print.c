@@ -131,6 +131,15 @@ static const char *const samples[] = {
     "    block i32.const 0 if $d end end)"
     "  (elem $e func $f) (elem (table $tab) (i32.const 0) funcref (ref.func $f)) (data $d \"x\")"
     "  (@custom \"x\" (after func) \"abc\") (@custom \"y\" (before first) \"\") (@custom \"z\" \"\\00\\ff\"))",
+    /* Exception handling: tags (imported, defined, exported, named),
+     * throw, throw_ref, try_table with every catch kind and a label,
+     * exnref, and a custom section placed after the tag section. */
+    "(module (type (func (param i32))) (import \"m\" \"t\" (tag $it (type 0))) (tag $e (export \"e\") (type 0))"
+    "  (func (result exnref) (local exnref)"
+    "    block $h (result exnref) try_table $t (catch $e 1) (catch_ref $it $h) (catch_all 1) (catch_all_ref 0)"
+    "      i32.const 1 throw $e end unreachable end"
+    "    ref.null exn throw_ref)"
+    "  (global i32 (i32.const 0)) (export \"it\" (tag $it)) (@custom \"x\" (after tag) \"\"))",
     /* A name section the identifiers cannot say (two functions named "a"):
      * it prints as (@custom "name"). */
     "(module (func) (func) (@custom \"name\" \"\\01\\07\\02\\00\\01a\\01\\01a\"))",
@@ -157,6 +166,10 @@ static void test_samples(void) {
       if (!e) {
         CHECKF(strstr(text, "(@custom") != NULL, "got:\n%s", text);
         if (strstr(samples[k], "$m")) CHECKF(strstr(text, "block $b") && strstr(text, "if $d"), "got:\n%s", text);
+        if (strstr(samples[k], "try_table"))
+          CHECKF(strstr(text, "(tag $e (type 0))") && strstr(text, "try_table $t (catch 1 1) (catch_ref 0 0)") &&
+                     strstr(text, "(catch_all_ref 0)") && strstr(text, "(after tag)"),
+                 "got:\n%s", text);
         kb_free(a, text, tl + 1);
       } else {
         kumi_error_free(e);

@@ -421,6 +421,44 @@ static void test_proposals(void) {
   CHECK(fails_with("(memory 1) (func (v128.load8_lane (i32.const 0)))", "expected a lane index"));
 }
 
+/* Exception handling: the tag index space (definitions, imports, exports,
+ * names in subsection 11), the tag section between memory and global,
+ * throw (a tag index), throw_ref, try_table with every catch kind (labels
+ * resolved outside the try_table) in folded and flat form, exnref. */
+static void test_exceptions(void) {
+  CHECK(PARSES_TO("(import \"m\" \"t\" (tag $a (param i32))) (tag $b (export \"b\")) (export \"a\" (tag $a))",
+                  0x01, 0x08, 0x02, 0x60, 0x01, 0x7F, 0x00, 0x60, 0x00, 0x00,          /* types */
+                  0x02, 0x08, 0x01, 0x01, 'm', 0x01, 't', 0x04, 0x00, 0x00,           /* tag import */
+                  0x0D, 0x03, 0x01, 0x00, 0x01,                                       /* tag section */
+                  0x07, 0x09, 0x02, 0x01, 'b', 0x04, 0x01, 0x01, 'a', 0x04, 0x00,     /* exports */
+                  0, 14, 4, 'n', 'a', 'm', 'e', 11, 7, 2, 0, 1, 'a', 1, 1, 'b')); /* tag names (11) */
+  /* The tag section sits after memory and before global. */
+  CHECK(PARSES_TO("(global i32 (i32.const 0)) (tag (type 0)) (memory 1) (type (func))",
+                  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x0D, 0x03, 0x01, 0x00, 0x00,
+                  0x06, 0x06, 0x01, 0x7F, 0x00, 0x41, 0x00, 0x0B));
+  CHECK(PARSES_TO("(tag $e) (func (local exnref)"
+                  "  (block $o (try_table $t (catch $e $o) (catch_ref $e 0) (catch_all 1) (catch_all_ref $o) (throw $e)))"
+                  "  (ref.null exn) throw_ref"
+                  "  block $p try_table (catch_all $p) throw $e end end)",
+                  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0D, 0x03, 0x01, 0x00, 0x00,
+                  0x0A, 0x27, 0x01, 0x25, 0x01, 0x01, 0x69,            /* one exnref local */
+                  0x02, 0x40, 0x1F, 0x40, 0x04,                        /* block, try_table, 4 catches */
+                  0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x02, 0x01, 0x03, 0x00,
+                  0x08, 0x00, 0x0B, 0x0B, 0xD0, 0x69, 0x0A,            /* throw, ends, ref.null exn, throw_ref */
+                  0x02, 0x40, 0x1F, 0x40, 0x01, 0x02, 0x00, 0x08, 0x00, 0x0B, 0x0B, 0x0B,
+                  0, 25, 4, 'n', 'a', 'm', 'e',
+                  3, 12, 1, 0, 3, 0, 1, 'o', 1, 1, 't', 2, 1, 'p',   /* labels (try_table counts as a block) */
+                  11, 4, 1, 0, 1, 'e'));
+  CHECK(PARSES_TO("(func (param exnref (ref null exn)) (result i32) (try_table (result i32) (i32.const 1)))",
+                  0x01, 0x07, 0x01, 0x60, 0x02, 0x69, 0x69, 0x01, 0x7F, 0x03, 0x02, 0x01, 0x00,
+                  0x0A, 0x0A, 0x01, 0x08, 0x00, 0x1F, 0x7F, 0x00, 0x41, 0x01, 0x0B, 0x0B));
+  CHECK(fails_with("(func (throw $nope))", "unknown tag $nope"));
+  CHECK(fails_with("(func $f (throw $f))", "unknown tag $f")); /* not a function index */
+  CHECK(fails_with("(tag $e) (func (try_table $l (catch_all $l)))", "unknown label $l"));
+  CHECK(fails_with("(tag $e) (func (try_table (catch $e)))", "unexpected token")); /* no label */
+  CHECK(fails_with("(tag $e) (tag $e)", "duplicate tag $e"));
+}
+
 /* Modules inside a script: the form API used by the wast runner. */
 static void test_script_forms(void) {
   static const char src[] = "(module $a (func)) (assert_return (invoke \"f\")) (module binary \"\\00asm\\01\\00\\00\\00\")";
@@ -497,6 +535,7 @@ int main(void) {
   test_custom_sections();
   test_errors();
   test_proposals();
+  test_exceptions();
   test_script_forms();
   test_allocation();
   return test_summary();
