@@ -176,8 +176,8 @@ static kumi_error *string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged, uint6
 }
 
 kumi_error *abi_check_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged) {
-  uint64_t blen;
-  uint8_t form;
+  uint64_t blen = 0;
+  uint8_t form = 0;
   kumi_error *err = string_range(cx, ptr, tagged, &blen, &form);
   if (err) return err;
   const uint8_t *src = cx->mem + ptr;
@@ -197,8 +197,8 @@ kumi_error *abi_check_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged) {
 }
 
 kumi_error *abi_load_string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged, kumi_cval *out) {
-  uint64_t blen;
-  uint8_t form;
+  uint64_t blen = 0;
+  uint8_t form = 0;
   *out = kumi_cval_bool(false);
   kumi_error *range_err = string_range(cx, ptr, tagged, &blen, &form);
   if (range_err) return range_err;

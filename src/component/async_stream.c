@@ -254,7 +254,7 @@ static kumi_error *may_block(const rt_sbuiltin *b) {
 
 static kumi_error *copy_builtin(rt_sbuiltin *b, const kumi_val *args, kumi_val *results, bool writable) {
   kumi_component_instance *root = b->root;
-  rt_end *e;
+  rt_end *e = NULL;
   kumi_error *err0 = may_block(b);
   if (err0) return err0;
   kumi_error *err = end_of(b, (uint32_t)args[0].of.i32, writable, &e);
@@ -285,7 +285,7 @@ static kumi_error *copy_builtin(rt_sbuiltin *b, const kumi_val *args, kumi_val *
 }
 
 static kumi_error *cancel_builtin(rt_sbuiltin *b, const kumi_val *args, kumi_val *results, bool writable) {
-  rt_end *e;
+  rt_end *e = NULL;
   kumi_error *err0 = may_block(b);
   if (err0) return err0;
   kumi_error *err = end_of(b, (uint32_t)args[0].of.i32, writable, &e);
@@ -301,7 +301,7 @@ static kumi_error *cancel_builtin(rt_sbuiltin *b, const kumi_val *args, kumi_val
 
 static kumi_error *drop_builtin(rt_sbuiltin *b, const kumi_val *args, bool writable) {
   uint32_t i = (uint32_t)args[0].of.i32;
-  rt_end *e;
+  rt_end *e = NULL;
   kumi_error *err = end_of(b, i, writable, &e);
   if (err) return err;
   if (e->state == RT_CS_COPYING || e->state == RT_CS_CANCELLING)
