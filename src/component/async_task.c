@@ -122,18 +122,25 @@ static comp_vt *param_types(const kumi_allocator *a, const comp_type *ft) {
 /* unpack_callback_result and what the task then waits for. */
 static kumi_error *task_code(kumi_component_instance *root, rt_task *t, uint32_t packed) {
   uint32_t code = packed & 0xf;
-  if (code > 2) return trap(root, "unsupported callback code");
+  t->wait = 0;
+  if (code > 2) {
+    t->exited = true;
+    return trap(root, "unsupported callback code");
+  }
+  if (code == 2) {
+    rt_wset *w = comp_async_wset_at(root, t->inst, packed >> 4);
+    if (!w) {
+      t->exited = true; /* a trapped task waits for nothing (t->wset stays unset) */
+      return trap(root, "callback returned an invalid waitable set index");
+    }
+    t->wset = w;
+    w->num_waiting++;
+  }
   t->wait = (uint8_t)code;
   if (code == 0) {
     t->exited = true;
     if (t->state != RT_TS_RESOLVED) return trap(root, "task exited without calling task.return or task.cancel");
     return NULL;
-  }
-  if (code == 2) {
-    rt_wset *w = comp_async_wset_at(root, t->inst, packed >> 4);
-    if (!w) return trap(root, "callback returned an invalid waitable set index");
-    t->wset = w;
-    w->num_waiting++;
   }
   return NULL;
 }
@@ -285,13 +292,13 @@ kumi_error *comp_async_resolve(rt_task *t, kumi_cval *v, bool cancel) {
 static bool task_ready(const rt_task *t) {
   if (t->exited || t->queued || t->wait == 0) return false;
   if (t->state == RT_TS_PENDING_CANCEL || t->wait == 1) return true;
-  return wset_has_event(t->wset);
+  return t->wset && wset_has_event(t->wset);
 }
 
 /* Resumes t with its next event (t is ready and its instance enterable). */
 static kumi_error *task_resume(kumi_component_instance *root, rt_task *t, rt_scope *caller) {
   uint32_t ev[3] = {RT_EV_NONE, 0, 0};
-  if (t->wait == 2) t->wset->num_waiting--;
+  if (t->wait == 2 && t->wset) t->wset->num_waiting--;
   if (t->state == RT_TS_PENDING_CANCEL) {
     t->state = RT_TS_CANCEL_DELIVERED;
     ev[0] = RT_EV_TASK_CANCELLED;
