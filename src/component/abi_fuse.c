@@ -4,6 +4,7 @@
  * check and message by message, so a fused call fails exactly where the
  * cval path fails. Keep them in step with abi_mem.c. */
 #include "abi_fuse.h"
+#include "abi_bits.h"
 
 /* A flat sequence being produced (bounded: at most MAX_FLAT_PARAMS + 1). */
 typedef struct fz_out {
@@ -38,45 +39,6 @@ typedef struct fz {
 
 #define FZ_FLAT_CAP 32 /* flat counts in the flat paths are at most MAX_FLAT_PARAMS */
 
-static bool in_range(const abi_cx *cx, uint64_t ptr, uint64_t len) {
-  return ptr <= cx->mem_size && len <= cx->mem_size - ptr;
-}
-
-static uint64_t rd(const abi_cx *cx, uint64_t ptr, unsigned n) {
-  const uint8_t *p = cx->mem + ptr;
-  switch (n) {
-  case 1: return p[0];
-  case 2: return (uint64_t)p[0] | (uint64_t)p[1] << 8;
-  case 4: return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-  default: {
-    uint64_t x = 0;
-    for (unsigned i = n; i-- > 0;) x = x << 8 | p[i];
-    return x;
-  }
-  }
-}
-
-static void wr(abi_cx *cx, uint64_t ptr, uint64_t x, unsigned n) {
-  uint8_t *p = cx->mem + ptr;
-  for (unsigned i = 0; i < n; i++) p[i] = (uint8_t)(x >> (8 * i));
-}
-
-static uint32_t canon32(uint32_t b) { return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) ? 0x7fc00000u : b; }
-static uint64_t canon64(uint64_t b) {
-  return (b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0xfffffffffffffull) ? 0x7ff8000000000000ull : b;
-}
-static bool char_ok(uint64_t c) { return c < 0x110000 && !(c >= 0xD800 && c <= 0xDFFF); }
-static uint32_t flags_mask(uint32_t n) { return n >= 32 ? UINT32_MAX : ((uint32_t)1 << n) - 1; }
-
-static unsigned prim_bytes(uint8_t p) {
-  switch (p) {
-  case COMP_BOOL: case COMP_S8: case COMP_U8: return 1;
-  case COMP_S16: case COMP_U16: return 2;
-  case COMP_S64: case COMP_U64: case COMP_F64: return 8;
-  default: return 4;
-  }
-}
-
 /* The bits a scalar of prim type has after lifting x (the kumi_cval
  * constructors of abi_mem.c's int_val) and lowering it again (int_bits). */
 static uint64_t norm(uint8_t p, uint64_t x) {
@@ -88,31 +50,10 @@ static uint64_t norm(uint8_t p, uint64_t x) {
   case COMP_U16: return (uint16_t)x;
   case COMP_S32: return (uint64_t)(int64_t)(int32_t)x;
   case COMP_U32: case COMP_CHAR: case COMP_ERROR_CONTEXT: return (uint32_t)x;
-  case COMP_F32: return canon32((uint32_t)x);
-  case COMP_F64: return canon64(x);
+  case COMP_F32: return abi_canon32((uint32_t)x);
+  case COMP_F64: return abi_canon64(x);
   default: return x;
   }
-}
-
-static uint64_t val_bits(const kumi_val *v) {
-  switch (v->kind) {
-  case KUMI_I32: return (uint32_t)v->of.i32;
-  case KUMI_F32: return v->of.f32_bits;
-  case KUMI_F64: return v->of.f64_bits;
-  default: return (uint64_t)v->of.i64;
-  }
-}
-
-static kumi_val mkval(uint8_t type, uint64_t bits) {
-  kumi_val v;
-  memset(&v, 0, sizeof v);
-  switch (type) {
-  case ABI_I32: v.kind = KUMI_I32; v.of.i32 = (int32_t)(uint32_t)bits; break;
-  case ABI_F32: v.kind = KUMI_F32; v.of.f32_bits = (uint32_t)bits; break;
-  case ABI_F64: v.kind = KUMI_F64; v.of.f64_bits = bits; break;
-  default: v.kind = KUMI_I64; v.of.i64 = (int64_t)bits; break;
-  }
-  return v;
 }
 
 static kumi_error *arg_error(const abi_cx *cx, const char *msg) {
@@ -129,7 +70,7 @@ static void refresh(abi_cx *cx) {
 static const fz_lay *layout(fz *f, int side, comp_vt vt, fz_lay *tmp) {
   const abi_cx *cx = side ? f->d : f->s;
   if (vt.prim) {
-    uint32_t n = vt.prim == COMP_STRING ? (cx->mem64 ? 8 : 4) : prim_bytes(vt.prim);
+    uint32_t n = vt.prim == COMP_STRING ? (cx->mem64 ? 8 : 4) : abi_prim_bytes(vt.prim);
     tmp->align = n;
     tmp->size = vt.prim == COMP_STRING ? 2 * (uint64_t)n : n;
     return tmp;
@@ -242,7 +183,7 @@ static bool bytewise(const comp_types *ts, comp_vt vt, uint64_t *size) {
   const comp_type *t;
   uint8_t p = abi_resolve(ts, vt, &t);
   if (p) {
-    *size = prim_bytes(p);
+    *size = abi_prim_bytes(p);
     return p == COMP_S8 || p == COMP_U8 || p == COMP_S16 || p == COMP_U16 || p == COMP_S32 || p == COMP_U32 ||
            p == COMP_S64 || p == COMP_U64;
   }
@@ -278,7 +219,7 @@ static kumi_error *flat_types(const abi_cx *cx, comp_vt vt, uint8_t *buf, size_t
 
 static kumi_error *next(const abi_cx *cx, abi_iter *it, uint64_t *x) {
   if (it->i >= it->n) return arg_error(cx, "too few core values to lift");
-  *x = val_bits(&it->v[it->i++]);
+  *x = abi_val_bits(&it->v[it->i++]);
   return NULL;
 }
 
@@ -304,7 +245,7 @@ static kumi_error *chk_list(fz *f, const comp_type *t, uint64_t b, uint64_t n) {
     uint64_t voff = align_to(ks, va), es = align_to(voff + vs, al);
     if (n && es > ABI_MAX_BYTE_LENGTH / n) return abi_trap(cx, "list byte length exceeds the limit");
     if (b % al) return abi_trap(cx, "unaligned list pointer");
-    if (!in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
+    if (!abi_in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
     for (uint64_t i = 0; i < n; i++)
       if ((e = chk_mem(f, t->a, b + i * es)) || (e = chk_mem(f, t->b, b + i * es + voff))) return e;
     return NULL;
@@ -312,7 +253,7 @@ static kumi_error *chk_list(fz *f, const comp_type *t, uint64_t b, uint64_t n) {
   uint64_t es = lsize(f, 0, t->a);
   if (n && es > ABI_MAX_BYTE_LENGTH / n) return abi_trap(cx, "list byte length exceeds the limit");
   if (b % lalign(f, 0, t->a)) return abi_trap(cx, "unaligned list pointer");
-  if (!in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
+  if (!abi_in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
   if (plain(cx->ts, t->a)) return NULL;
   for (uint64_t i = 0; i < n; i++)
     if ((e = chk_mem(f, t->a, b + i * es))) return e;
@@ -324,12 +265,12 @@ static kumi_error *chk_mem(fz *f, comp_vt vt, uint64_t ptr) {
   abi_cx *cx = f->s;
   const comp_type *t;
   uint8_t p = abi_resolve(cx->ts, vt, &t);
-  if (!in_range(cx, ptr, lsize(f, 0, vt))) return abi_trap(cx, "out of bounds load");
+  if (!abi_in_range(cx, ptr, lsize(f, 0, vt))) return abi_trap(cx, "out of bounds load");
   unsigned ps = cx->mem64 ? 8 : 4;
   kumi_error *e;
-  if (p == COMP_STRING) return abi_check_string_range(cx, rd(cx, ptr, ps), rd(cx, ptr + ps, ps));
+  if (p == COMP_STRING) return abi_check_string_range(cx, abi_rd(cx, ptr, ps), abi_rd(cx, ptr + ps, ps));
   if (p) {
-    if (p == COMP_CHAR && !char_ok(rd(cx, ptr, 4))) return abi_trap(cx, "invalid char");
+    if (p == COMP_CHAR && !abi_char_ok(abi_rd(cx, ptr, 4))) return abi_trap(cx, "invalid char");
     return NULL;
   }
   switch (t->dkind) {
@@ -340,7 +281,7 @@ static kumi_error *chk_mem(fz *f, comp_vt vt, uint64_t ptr) {
       if ((e = chk_mem(f, t->a, ptr + i * es))) return e;
     return NULL;
   }
-  case 0x70: case 0x63: return chk_list(f, t, rd(cx, ptr, ps), rd(cx, ptr + ps, ps));
+  case 0x70: case 0x63: return chk_list(f, t, abi_rd(cx, ptr, ps), abi_rd(cx, ptr + ps, ps));
   case 0x72: case 0x6f:
     for (uint32_t i = 0; i < t->n; i++) {
       comp_vt ft = t->fields[i].type;
@@ -350,14 +291,14 @@ static kumi_error *chk_mem(fz *f, comp_vt vt, uint64_t ptr) {
     }
     return NULL;
   case 0x71: case 0x6d: case 0x6b: case 0x6a: {
-    uint64_t c = rd(cx, ptr, abi_disc_size(t));
+    uint64_t c = abi_rd(cx, ptr, abi_disc_size(t));
     if (c >= abi_ncases(t)) return abi_trap(cx, "variant discriminant out of range");
     comp_vt ct;
     if (abi_case_type(t, (uint32_t)c, &ct)) return chk_mem(f, ct, ptr + abi_payload_offset(cx->ts, t, cx->mem64));
     return NULL;
   }
   case 0x6e: return NULL;
-  default: return lift_handle(f, t, rd(cx, ptr, 4));
+  default: return lift_handle(f, t, abi_rd(cx, ptr, 4));
   }
 }
 
@@ -374,9 +315,9 @@ static kumi_error *case_values(const abi_cx *cx, comp_vt vt, comp_vt ct, const a
   if (e) return e;
   for (size_t j = 0; j < nw; j++) {
     uint8_t have = joined[1 + j];
-    uint64_t x = val_bits(&it->v[it->i + j]);
+    uint64_t x = abi_val_bits(&it->v[it->i + j]);
     if (have == ABI_I64 && (want[j] == ABI_I32 || want[j] == ABI_F32)) x &= UINT32_MAX;
-    co[j] = mkval(want[j], x);
+    co[j] = abi_mkval(want[j], x);
   }
   *n = nw;
   return NULL;
@@ -429,7 +370,7 @@ static kumi_error *chk_flat(fz *f, comp_vt vt, abi_iter *it) {
   if (p) {
     if ((e = next(cx, it, &x))) return e;
     if (p != COMP_S64 && p != COMP_U64 && p != COMP_F64) x &= UINT32_MAX;
-    if (p == COMP_CHAR && !char_ok(x)) return abi_trap(cx, "invalid char");
+    if (p == COMP_CHAR && !abi_char_ok(x)) return abi_trap(cx, "invalid char");
     return NULL;
   }
   switch (t->dkind) {
@@ -494,7 +435,7 @@ static kumi_error *cp_list(fz *f, const comp_type *ts_, const comp_type *td, uin
     if (n && es > UINT32_MAX / n) return abi_trap(d, "list too large to store");
     if ((e = d_realloc(f, al, n * es, b))) return e;
     if (*b % al) return abi_trap(d, "unaligned pointer returned by realloc");
-    if (!in_range(d, *b, n * es)) return abi_trap(d, "realloc returned an out-of-bounds pointer");
+    if (!abi_in_range(d, *b, n * es)) return abi_trap(d, "realloc returned an out-of-bounds pointer");
     for (uint64_t i = 0; i < n; i++) {
       if ((e = cp_mem(f, ts_->a, td->a, sb + i * ses, *b + i * es))) return e;
       if ((e = cp_mem(f, ts_->b, td->b, sb + i * ses + svoff, *b + i * es + voff))) return e;
@@ -506,10 +447,10 @@ static kumi_error *cp_list(fz *f, const comp_type *ts_, const comp_type *td, uin
   if (n && es > UINT32_MAX / n) return abi_trap(d, "list too large to store");
   if ((e = d_realloc(f, al, n * es, b))) return e;
   if (*b % al) return abi_trap(d, "unaligned pointer returned by realloc");
-  if (!in_range(d, *b, n * es)) return abi_trap(d, "realloc returned an out-of-bounds pointer");
+  if (!abi_in_range(d, *b, n * es)) return abi_trap(d, "realloc returned an out-of-bounds pointer");
   uint64_t bs;
   if (bytewise(d->ts, td->a, &bs) && bs == es && es == ses) {
-    if (!in_range(s, sb, n * es)) return abi_trap(s, "list out of bounds");
+    if (!abi_in_range(s, sb, n * es)) return abi_trap(s, "list out of bounds");
     if (n && es) memmove(d->mem + *b, s->mem + sb, (size_t)(n * es));
     return NULL;
   }
@@ -525,21 +466,21 @@ static kumi_error *cp_mem(fz *f, comp_vt vs, comp_vt vd, uint64_t sp, uint64_t d
   abi_resolve(s->ts, vs, &ts_);
   uint8_t p = abi_resolve(d->ts, vd, &td);
   uint64_t size = lsize(f, 1, vd);
-  if (!in_range(d, dp, size)) return abi_trap(d, "out of bounds store");
-  if (!in_range(s, sp, lsize(f, 0, vs))) return abi_trap(s, "out of bounds load");
+  if (!abi_in_range(d, dp, size)) return abi_trap(d, "out of bounds store");
+  if (!abi_in_range(s, sp, lsize(f, 0, vs))) return abi_trap(s, "out of bounds load");
   unsigned sps = s->mem64 ? 8 : 4, dps = d->mem64 ? 8 : 4;
   kumi_error *e;
   if (p == COMP_STRING) {
     uint64_t b, n;
-    if ((e = cp_string(f, rd(s, sp, sps), rd(s, sp + sps, sps), &b, &n))) return e;
-    if (!in_range(d, dp, size)) return abi_trap(d, "out of bounds store");
-    wr(d, dp, b, dps);
-    wr(d, dp + dps, n, dps);
+    if ((e = cp_string(f, abi_rd(s, sp, sps), abi_rd(s, sp + sps, sps), &b, &n))) return e;
+    if (!abi_in_range(d, dp, size)) return abi_trap(d, "out of bounds store");
+    abi_wr(d, dp, b, dps);
+    abi_wr(d, dp + dps, n, dps);
     return NULL;
   }
   if (p) {
-    unsigned nb = prim_bytes(p);
-    wr(d, dp, norm(p, rd(s, sp, nb)), nb);
+    unsigned nb = abi_prim_bytes(p);
+    abi_wr(d, dp, norm(p, abi_rd(s, sp, nb)), nb);
     return NULL;
   }
   switch (td->dkind) {
@@ -554,11 +495,11 @@ static kumi_error *cp_mem(fz *f, comp_vt vs, comp_vt vd, uint64_t sp, uint64_t d
     return NULL;
   }
   case 0x70: case 0x63: {
-    uint64_t b, n = rd(s, sp + sps, sps);
-    if ((e = cp_list(f, ts_, td, rd(s, sp, sps), n, &b))) return e;
-    if (!in_range(d, dp, size)) return abi_trap(d, "out of bounds store");
-    wr(d, dp, b, dps);
-    wr(d, dp + dps, n, dps);
+    uint64_t b, n = abi_rd(s, sp + sps, sps);
+    if ((e = cp_list(f, ts_, td, abi_rd(s, sp, sps), n, &b))) return e;
+    if (!abi_in_range(d, dp, size)) return abi_trap(d, "out of bounds store");
+    abi_wr(d, dp, b, dps);
+    abi_wr(d, dp + dps, n, dps);
     return NULL;
   }
   case 0x72: case 0x6f:
@@ -573,8 +514,8 @@ static kumi_error *cp_mem(fz *f, comp_vt vs, comp_vt vd, uint64_t sp, uint64_t d
     return NULL;
   case 0x71: case 0x6d: case 0x6b: case 0x6a: {
     uint32_t ds = abi_disc_size(td);
-    uint64_t c = rd(s, sp, ds);
-    wr(d, dp, c, ds);
+    uint64_t c = abi_rd(s, sp, ds);
+    abi_wr(d, dp, c, ds);
     comp_vt cs, cd;
     if (abi_case_type(ts_, (uint32_t)c, &cs) && abi_case_type(td, (uint32_t)c, &cd))
       return cp_mem(f, cs, cd, sp + abi_payload_offset(s->ts, ts_, s->mem64),
@@ -583,13 +524,13 @@ static kumi_error *cp_mem(fz *f, comp_vt vs, comp_vt vd, uint64_t sp, uint64_t d
   }
   case 0x6e: {
     uint32_t fs = abi_flags_size(td->n);
-    wr(d, dp, rd(s, sp, fs) & flags_mask(td->n), fs);
+    abi_wr(d, dp, abi_rd(s, sp, fs) & abi_flags_mask(td->n), fs);
     return NULL;
   }
   default: {
     uint32_t h;
     if ((e = lower_handle(f, td, &h))) return e;
-    wr(d, dp, h, 4);
+    abi_wr(d, dp, h, 4);
     return NULL;
   }
   }
@@ -597,7 +538,7 @@ static kumi_error *cp_mem(fz *f, comp_vt vs, comp_vt vd, uint64_t sp, uint64_t d
 
 static kumi_error *push(fz *f, fz_out *out, uint8_t type, uint64_t bits) {
   if (out->n >= out->cap) return arg_error(f->d, "flat argument count mismatch");
-  out->v[out->n++] = mkval(type, bits);
+  out->v[out->n++] = abi_mkval(type, bits);
   return NULL;
 }
 
@@ -630,7 +571,7 @@ static kumi_error *cp_variant(fz *f, comp_vt vs, comp_vt vd, const comp_type *ts
     uint8_t want = joined[1 + j];
     if (start + j < out->n) {
       kumi_val *hv = &out->v[start + j];
-      *hv = mkval(want, val_bits(hv));
+      *hv = abi_mkval(want, abi_val_bits(hv));
     } else if ((e = push(f, out, want, 0))) {
       return e;
     }
@@ -681,7 +622,7 @@ static kumi_error *cp_flat(fz *f, comp_vt vs, comp_vt vd, abi_iter *it, fz_out *
     return push(f, out, ABI_I32, x & UINT32_MAX);
   case 0x6e:
     if ((e = next(s, it, &x))) return e;
-    return push(f, out, ABI_I32, (uint32_t)x & flags_mask(td->n));
+    return push(f, out, ABI_I32, (uint32_t)x & abi_flags_mask(td->n));
   default: {
     if ((e = next(s, it, &x))) return e;
     uint32_t h;
@@ -734,7 +675,7 @@ static kumi_error *chk_values(fz *f, const fz_types *st, bool spilled, abi_iter 
   if ((e = next(s, it, &ptr))) return e;
   if (!s->mem64) ptr &= UINT32_MAX;
   if (ptr % align) return abi_trap(s, "unaligned pointer to spilled values");
-  if (!in_range(s, ptr, size)) return abi_trap(s, "spilled values out of bounds");
+  if (!abi_in_range(s, ptr, size)) return abi_trap(s, "spilled values out of bounds");
   *sptr = ptr;
   for (size_t i = 0; i < st->n; i++) {
     comp_vt t = ty_at(st, i);
@@ -767,7 +708,7 @@ static kumi_error *cp_values(fz *f, const fz_types *st, const fz_types *dt, bool
     ptr = d->mem64 ? *retptr : (*retptr & UINT32_MAX);
   }
   if (ptr % align) return abi_trap(d, "unaligned pointer for spilled values");
-  if (!in_range(d, ptr, size)) return abi_trap(d, "spilled values out of bounds");
+  if (!abi_in_range(d, ptr, size)) return abi_trap(d, "spilled values out of bounds");
   for (size_t i = 0; i < dt->n; i++) {
     comp_vt ts_ = ty_at(st, i), td = ty_at(dt, i);
     sptr = align_to(sptr, lalign(f, 0, ts_));

@@ -3,6 +3,7 @@
  * Values). Memory accesses are bounds-checked on every path, even where the
  * spec only asserts, so a bad pointer from any caller is a trap. */
 #include "abi.h"
+#include "abi_bits.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,27 +32,6 @@ kumi_error *abi_realloc(abi_cx *cx, uint64_t old_ptr, uint64_t old_size, uint64_
   if (!cx->mem64) *ret &= UINT32_MAX;
   return NULL;
 }
-
-static bool in_range(const abi_cx *cx, uint64_t ptr, uint64_t len) {
-  return ptr <= cx->mem_size && len <= cx->mem_size - ptr;
-}
-
-static uint64_t rd(const abi_cx *cx, uint64_t ptr, unsigned n) {
-  uint64_t x = 0;
-  for (unsigned i = n; i-- > 0;) x = x << 8 | cx->mem[ptr + i];
-  return x;
-}
-
-static void wr(abi_cx *cx, uint64_t ptr, uint64_t x, unsigned n) {
-  for (unsigned i = 0; i < n; i++) cx->mem[ptr + i] = (uint8_t)(x >> (8 * i));
-}
-
-static uint32_t canon32(uint32_t b) { return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) ? 0x7fc00000u : b; }
-static uint64_t canon64(uint64_t b) {
-  return (b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0xfffffffffffffull) ? 0x7ff8000000000000ull : b;
-}
-
-static bool char_ok(uint64_t c) { return c < 0x110000 && !(c >= 0xD800 && c <= 0xDFFF); }
 
 static kumi_cvalkind kind_of(uint8_t prim, const comp_type *t) {
   switch (prim) {
@@ -89,8 +69,6 @@ static kumi_cvalkind kind_of(uint8_t prim, const comp_type *t) {
   }
 }
 
-static uint32_t flags_mask(uint32_t n) { return n >= 32 ? UINT32_MAX : ((uint32_t)1 << n) - 1; }
-
 static kumi_cval int_val(uint8_t prim, uint64_t x) {
   switch (prim) {
   case COMP_BOOL: return kumi_cval_bool(x != 0);
@@ -102,8 +80,8 @@ static kumi_cval int_val(uint8_t prim, uint64_t x) {
   case COMP_U32: return kumi_cval_int(KUMI_CV_U32, (int64_t)x);
   case COMP_S64: return kumi_cval_int(KUMI_CV_S64, (int64_t)x);
   case COMP_U64: return kumi_cval_int(KUMI_CV_U64, (int64_t)x);
-  case COMP_F32: return kumi_cval_f32(canon32((uint32_t)x));
-  case COMP_F64: return kumi_cval_f64(canon64(x));
+  case COMP_F32: return kumi_cval_f32(abi_canon32((uint32_t)x));
+  case COMP_F64: return kumi_cval_f64(abi_canon64(x));
   case COMP_CHAR: return kumi_cval_char((uint32_t)x);
   default: return kumi_cval_handle(KUMI_CV_ERROR_CONTEXT, (uint32_t)x);
   }
@@ -114,20 +92,11 @@ static uint64_t int_bits(const kumi_cval *v) {
   switch (v->kind) {
   case KUMI_CV_BOOL: return v->of.b ? 1 : 0;
   case KUMI_CV_S8: case KUMI_CV_S16: case KUMI_CV_S32: case KUMI_CV_S64: return (uint64_t)v->of.s;
-  case KUMI_CV_F32: return canon32(v->of.f32_bits);
-  case KUMI_CV_F64: return canon64(v->of.f64_bits);
+  case KUMI_CV_F32: return abi_canon32(v->of.f32_bits);
+  case KUMI_CV_F64: return abi_canon64(v->of.f64_bits);
   case KUMI_CV_CHAR: return v->of.ch;
   case KUMI_CV_ERROR_CONTEXT: return v->of.handle;
   default: return v->of.u;
-  }
-}
-
-static unsigned prim_bytes(uint8_t p) {
-  switch (p) {
-  case COMP_BOOL: case COMP_S8: case COMP_U8: return 1;
-  case COMP_S16: case COMP_U16: return 2;
-  case COMP_S64: case COMP_U64: case COMP_F64: return 8;
-  default: return 4;
   }
 }
 
@@ -189,7 +158,7 @@ static kumi_error *load_list_from_range(abi_cx *cx, const comp_type *t, uint64_t
     uint64_t voff = (ks + va - 1) / va * va, es = (voff + vs + al - 1) / al * al;
     if (n && es > ABI_MAX_BYTE_LENGTH / n) return abi_trap(cx, "list byte length exceeds the limit");
     if (b % al) return abi_trap(cx, "unaligned list pointer");
-    if (!in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
+    if (!abi_in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
     if (!kumi_cval_agg(cx->alloc, KUMI_CV_MAP, (size_t)n, out)) return kb_error_oom();
     for (uint64_t i = 0; i < n; i++) {
       kumi_cval *it = &out->of.agg.items[i];
@@ -207,7 +176,7 @@ static kumi_error *load_list_from_range(abi_cx *cx, const comp_type *t, uint64_t
   uint64_t es = abi_size(cx->ts, t->a, cx->mem64);
   if (n && es > ABI_MAX_BYTE_LENGTH / n) return abi_trap(cx, "list byte length exceeds the limit");
   if (b % abi_align(cx->ts, t->a, cx->mem64)) return abi_trap(cx, "unaligned list pointer");
-  if (!in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
+  if (!abi_in_range(cx, b, n * es)) return abi_trap(cx, "list out of bounds");
   return load_list_range(cx, t->a, b, n, out);
 }
 
@@ -216,23 +185,23 @@ kumi_error *abi_load(abi_cx *cx, comp_vt vt, uint64_t ptr, kumi_cval *out) {
   uint8_t p = abi_resolve(cx->ts, vt, &t);
   *out = kumi_cval_bool(false);
   uint64_t size = abi_size(cx->ts, vt, cx->mem64);
-  if (!in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds load");
+  if (!abi_in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds load");
   unsigned ps = cx->mem64 ? 8 : 4;
-  if (p == COMP_STRING) return abi_load_string_range(cx, rd(cx, ptr, ps), rd(cx, ptr + ps, ps), out);
+  if (p == COMP_STRING) return abi_load_string_range(cx, abi_rd(cx, ptr, ps), abi_rd(cx, ptr + ps, ps), out);
   if (p) {
-    uint64_t x = rd(cx, ptr, prim_bytes(p));
-    if (p == COMP_CHAR && !char_ok(x)) return abi_trap(cx, "invalid char");
+    uint64_t x = abi_rd(cx, ptr, abi_prim_bytes(p));
+    if (p == COMP_CHAR && !abi_char_ok(x)) return abi_trap(cx, "invalid char");
     *out = int_val(p, x);
     return NULL;
   }
   switch (t->dkind) {
   case 0x67: return load_list_range(cx, t->a, ptr, t->len, out);
-  case 0x70: case 0x63: return load_list_from_range(cx, t, rd(cx, ptr, ps), rd(cx, ptr + ps, ps), out);
+  case 0x70: case 0x63: return load_list_from_range(cx, t, abi_rd(cx, ptr, ps), abi_rd(cx, ptr + ps, ps), out);
   case 0x72: return load_fields(cx, t, ptr, KUMI_CV_RECORD, out);
   case 0x6f: return load_fields(cx, t, ptr, KUMI_CV_TUPLE, out);
   case 0x71: case 0x6d: case 0x6b: case 0x6a: {
     uint32_t ds = abi_disc_size(t);
-    uint64_t c = rd(cx, ptr, ds);
+    uint64_t c = abi_rd(cx, ptr, ds);
     if (c >= abi_ncases(t)) return abi_trap(cx, "variant discriminant out of range");
     comp_vt ct;
     kumi_cval pv, *pp = NULL;
@@ -248,9 +217,9 @@ kumi_error *abi_load(abi_cx *cx, comp_vt vt, uint64_t ptr, kumi_cval *out) {
     return NULL;
   }
   case 0x6e:
-    *out = kumi_cval_flags((uint32_t)rd(cx, ptr, abi_flags_size(t->n)) & flags_mask(t->n));
+    *out = kumi_cval_flags((uint32_t)abi_rd(cx, ptr, abi_flags_size(t->n)) & abi_flags_mask(t->n));
     return NULL;
-  default: return lift_handle(cx, t, (uint32_t)rd(cx, ptr, 4), out);
+  default: return lift_handle(cx, t, (uint32_t)abi_rd(cx, ptr, 4), out);
   }
 }
 
@@ -275,7 +244,7 @@ static kumi_error *store_map(abi_cx *cx, const comp_type *t, const kumi_cval *v,
   kumi_error *e = abi_realloc(cx, 0, 0, al, n * es, bp);
   if (e) return e;
   if (*bp % al) return abi_trap(cx, "unaligned pointer returned by realloc");
-  if (!in_range(cx, *bp, n * es)) return abi_trap(cx, "realloc returned an out-of-bounds pointer");
+  if (!abi_in_range(cx, *bp, n * es)) return abi_trap(cx, "realloc returned an out-of-bounds pointer");
   for (uint64_t i = 0; i < n; i++) {
     const kumi_cval *kv = &v->of.agg.items[i];
     if (kv->kind != KUMI_CV_TUPLE || kv->of.agg.len != 2) return mismatch(cx);
@@ -290,21 +259,21 @@ kumi_error *abi_store(abi_cx *cx, comp_vt vt, const kumi_cval *v, uint64_t ptr) 
   uint8_t p = abi_resolve(cx->ts, vt, &t);
   if (v->kind != kind_of(p, t)) return mismatch(cx);
   uint64_t size = abi_size(cx->ts, vt, cx->mem64);
-  if (!in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds store");
+  if (!abi_in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds store");
   unsigned ps = cx->mem64 ? 8 : 4;
   kumi_error *e;
   if (p == COMP_STRING) {
     abi_str s = {(const uint8_t *)v->of.str.ptr, ABI_UTF8, cx->mem64, v->of.str.len};
     uint64_t b, n;
     if ((e = abi_store_string_range(cx, &s, &b, &n))) return e;
-    if (!in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds store");
-    wr(cx, ptr, b, ps);
-    wr(cx, ptr + ps, n, ps);
+    if (!abi_in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds store");
+    abi_wr(cx, ptr, b, ps);
+    abi_wr(cx, ptr + ps, n, ps);
     return NULL;
   }
   if (p) {
-    if (p == COMP_CHAR && !char_ok(v->of.ch)) return mismatch(cx);
-    wr(cx, ptr, int_bits(v), prim_bytes(p));
+    if (p == COMP_CHAR && !abi_char_ok(v->of.ch)) return mismatch(cx);
+    abi_wr(cx, ptr, int_bits(v), abi_prim_bytes(p));
     return NULL;
   }
   switch (t->dkind) {
@@ -321,12 +290,12 @@ kumi_error *abi_store(abi_cx *cx, comp_vt vt, const kumi_cval *v, uint64_t ptr) 
       if (n && es > UINT32_MAX / n) return abi_trap(cx, "list too large to store");
       if ((e = abi_realloc(cx, 0, 0, al, n * es, &b))) return e;
       if (b % al) return abi_trap(cx, "unaligned pointer returned by realloc");
-      if (!in_range(cx, b, n * es)) return abi_trap(cx, "realloc returned an out-of-bounds pointer");
+      if (!abi_in_range(cx, b, n * es)) return abi_trap(cx, "realloc returned an out-of-bounds pointer");
       if ((e = store_elems(cx, t->a, v->of.agg.items, (size_t)n, b))) return e;
     }
-    if (!in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds store");
-    wr(cx, ptr, b, ps);
-    wr(cx, ptr + ps, n, ps);
+    if (!abi_in_range(cx, ptr, size)) return abi_trap(cx, "out of bounds store");
+    abi_wr(cx, ptr, b, ps);
+    abi_wr(cx, ptr + ps, n, ps);
     return NULL;
   }
   case 0x72: case 0x6f:
@@ -345,15 +314,15 @@ kumi_error *abi_store(abi_cx *cx, comp_vt vt, const kumi_cval *v, uint64_t ptr) 
     comp_vt ct;
     bool has = abi_case_type(t, c, &ct);
     if (has != (v->of.var.payload != NULL)) return mismatch(cx);
-    wr(cx, ptr, c, abi_disc_size(t));
+    abi_wr(cx, ptr, c, abi_disc_size(t));
     if (has) return abi_store(cx, ct, v->of.var.payload, ptr + abi_payload_offset(cx->ts, t, cx->mem64));
     return NULL;
   }
-  case 0x6e: wr(cx, ptr, v->of.flags & flags_mask(t->n), abi_flags_size(t->n)); return NULL;
+  case 0x6e: abi_wr(cx, ptr, v->of.flags & abi_flags_mask(t->n), abi_flags_size(t->n)); return NULL;
   default: {
     uint32_t h;
     if ((e = lower_handle(cx, t, v, &h))) return e;
-    wr(cx, ptr, h, 4);
+    abi_wr(cx, ptr, h, 4);
     return NULL;
   }
   }
@@ -361,33 +330,12 @@ kumi_error *abi_store(abi_cx *cx, comp_vt vt, const kumi_cval *v, uint64_t ptr) 
 
 /* ---- flat lifting ------------------------------------------------------------- */
 
-static uint64_t val_bits(const kumi_val *v) {
-  switch (v->kind) {
-  case KUMI_I32: return (uint32_t)v->of.i32;
-  case KUMI_F32: return v->of.f32_bits;
-  case KUMI_F64: return v->of.f64_bits;
-  default: return (uint64_t)v->of.i64;
-  }
-}
-
-static kumi_val mkval(uint8_t type, uint64_t bits) {
-  kumi_val v;
-  memset(&v, 0, sizeof v);
-  switch (type) {
-  case ABI_I32: v.kind = KUMI_I32; v.of.i32 = (int32_t)(uint32_t)bits; break;
-  case ABI_F32: v.kind = KUMI_F32; v.of.f32_bits = (uint32_t)bits; break;
-  case ABI_F64: v.kind = KUMI_F64; v.of.f64_bits = bits; break;
-  default: v.kind = KUMI_I64; v.of.i64 = (int64_t)bits; break;
-  }
-  return v;
-}
-
 static kumi_error *next(abi_cx *cx, abi_iter *it, uint64_t *x) {
   if (it->i >= it->n) {
     kumi_error *e = kb_error(cx->alloc, KUMI_ERR_ARG, KUMI_NO_OFFSET, "too few core values to lift");
     return e ? e : kb_error_oom();
   }
-  *x = val_bits(&it->v[it->i++]);
+  *x = abi_val_bits(&it->v[it->i++]);
   return NULL;
 }
 
@@ -431,9 +379,9 @@ static kumi_error *lift_variant(abi_cx *cx, comp_vt vt, const comp_type *t, abi_
     } else {
       for (size_t j = 0; j < nm; j++) {
         uint8_t have = joined[1 + j];
-        uint64_t x = val_bits(&it->v[it->i + j]);
+        uint64_t x = abi_val_bits(&it->v[it->i + j]);
         if (have == ABI_I64 && (want[j] == ABI_I32 || want[j] == ABI_F32)) x &= UINT32_MAX;
-        co[j] = mkval(want[j], x);
+        co[j] = abi_mkval(want[j], x);
       }
       abi_iter sub = {co, nm, 0};
       if (!(e = abi_lift_flat(cx, ct, &sub, &pv))) pp = &pv;
@@ -466,7 +414,7 @@ kumi_error *abi_lift_flat(abi_cx *cx, comp_vt vt, abi_iter *it, kumi_cval *out) 
   if (p) {
     if ((e = next(cx, it, &x))) return e;
     if (p != COMP_S64 && p != COMP_U64 && p != COMP_F64) x &= UINT32_MAX;
-    if (p == COMP_CHAR && !char_ok(x)) return abi_trap(cx, "invalid char");
+    if (p == COMP_CHAR && !abi_char_ok(x)) return abi_trap(cx, "invalid char");
     *out = int_val(p, x);
     return NULL;
   }
@@ -491,7 +439,7 @@ kumi_error *abi_lift_flat(abi_cx *cx, comp_vt vt, abi_iter *it, kumi_cval *out) 
     return NULL;
   case 0x6e:
     if ((e = next(cx, it, &x))) return e;
-    *out = kumi_cval_flags((uint32_t)x & flags_mask(t->n));
+    *out = kumi_cval_flags((uint32_t)x & abi_flags_mask(t->n));
     return NULL;
   default:
     if ((e = next(cx, it, &x))) return e;
@@ -502,7 +450,7 @@ kumi_error *abi_lift_flat(abi_cx *cx, comp_vt vt, abi_iter *it, kumi_cval *out) 
 /* ---- flat lowering ------------------------------------------------------------- */
 
 static kumi_error *push(abi_cx *cx, abi_vals *out, uint8_t type, uint64_t bits) {
-  return kb_vec_push(cx->alloc, out, mkval(type, bits)) ? NULL : kb_error_oom();
+  return kb_vec_push(cx->alloc, out, abi_mkval(type, bits)) ? NULL : kb_error_oom();
 }
 
 static kumi_error *lower_variant(abi_cx *cx, comp_vt vt, const comp_type *t, const kumi_cval *v, abi_vals *out) {
@@ -522,7 +470,7 @@ static kumi_error *lower_variant(abi_cx *cx, comp_vt vt, const comp_type *t, con
     uint8_t want = joined[1 + j];
     if (start + j < out->len) {
       kumi_val *hv = &out->items[start + j];
-      *hv = mkval(want, val_bits(hv)); /* i32/f32 bits zero-extend into i64 */
+      *hv = abi_mkval(want, abi_val_bits(hv)); /* i32/f32 bits zero-extend into i64 */
     } else {
       e = push(cx, out, want, 0);
     }
@@ -545,7 +493,7 @@ kumi_error *abi_lower_flat(abi_cx *cx, comp_vt vt, const kumi_cval *v, abi_vals 
     return push(cx, out, ptr, n);
   }
   if (p) {
-    if (p == COMP_CHAR && !char_ok(v->of.ch)) return mismatch(cx);
+    if (p == COMP_CHAR && !abi_char_ok(v->of.ch)) return mismatch(cx);
     uint8_t ct = p == COMP_S64 || p == COMP_U64 ? ABI_I64 : p == COMP_F32 ? ABI_F32 : p == COMP_F64 ? ABI_F64 : ABI_I32;
     uint64_t bits = int_bits(v);
     if (ct == ABI_I32) bits &= UINT32_MAX;
@@ -562,7 +510,7 @@ kumi_error *abi_lower_flat(abi_cx *cx, comp_vt vt, const kumi_cval *v, abi_vals 
       if (n && es > UINT32_MAX / n) return abi_trap(cx, "list too large to store");
       if ((e = abi_realloc(cx, 0, 0, al, n * es, &b))) return e;
       if (b % al) return abi_trap(cx, "unaligned pointer returned by realloc");
-      if (!in_range(cx, b, n * es)) return abi_trap(cx, "realloc returned an out-of-bounds pointer");
+      if (!abi_in_range(cx, b, n * es)) return abi_trap(cx, "realloc returned an out-of-bounds pointer");
       if ((e = store_elems(cx, t->a, v->of.agg.items, (size_t)n, b))) return e;
     }
     if ((e = push(cx, out, ptr, b))) return e;
@@ -579,7 +527,7 @@ kumi_error *abi_lower_flat(abi_cx *cx, comp_vt vt, const kumi_cval *v, abi_vals 
   case 0x6d:
     if (v->of.var.index >= t->n || v->of.var.payload) return mismatch(cx);
     return push(cx, out, ABI_I32, v->of.var.index);
-  case 0x6e: return push(cx, out, ABI_I32, v->of.flags & flags_mask(t->n));
+  case 0x6e: return push(cx, out, ABI_I32, v->of.flags & abi_flags_mask(t->n));
   default: {
     uint32_t h;
     if ((e = lower_handle(cx, t, v, &h))) return e;
@@ -618,7 +566,7 @@ kumi_error *abi_lift_flat_values(abi_cx *cx, uint32_t max_flat, const comp_vt *t
     if ((e = next(cx, it, &ptr))) return e;
     if (!cx->mem64) ptr &= UINT32_MAX;
     if (ptr % align) return abi_trap(cx, "unaligned pointer to spilled values");
-    if (!in_range(cx, ptr, size)) return abi_trap(cx, "spilled values out of bounds");
+    if (!abi_in_range(cx, ptr, size)) return abi_trap(cx, "spilled values out of bounds");
     uint64_t off = ptr;
     for (size_t i = 0; !e && i < n; i++) {
       uint32_t fa = abi_align(cx->ts, ts[i], cx->mem64);
@@ -653,7 +601,7 @@ kumi_error *abi_lower_flat_values(abi_cx *cx, uint32_t max_flat, const comp_vt *
     ptr = cx->mem64 ? *retptr : (*retptr & UINT32_MAX);
   }
   if (ptr % align) return abi_trap(cx, "unaligned pointer for spilled values");
-  if (!in_range(cx, ptr, size)) return abi_trap(cx, "spilled values out of bounds");
+  if (!abi_in_range(cx, ptr, size)) return abi_trap(cx, "spilled values out of bounds");
   uint64_t off = ptr;
   for (size_t i = 0; i < n; i++) {
     uint32_t fa = abi_align(cx->ts, ts[i], cx->mem64);

@@ -4,14 +4,11 @@
  * for every source/destination encoding pair (CanonicalABI.md, store_string
  * and its helpers). */
 #include "abi.h"
+#include "abi_bits.h"
 
 #define REALLOC_I32_MAX ((uint64_t)UINT32_MAX)
 
 static uint64_t tag_of(bool mem64) { return (uint64_t)1 << (mem64 ? 63 : 31); }
-
-static bool in_range(const abi_cx *cx, uint64_t ptr, uint64_t len) {
-  return ptr <= cx->mem_size && len <= cx->mem_size - ptr;
-}
 
 /* ---- decoding ---------------------------------------------------------------- */
 
@@ -169,7 +166,7 @@ static kumi_error *string_range(abi_cx *cx, uint64_t ptr, uint64_t tagged, uint6
   }
   if (blen > ABI_MAX_BYTE_LENGTH) return abi_trap(cx, "string byte length exceeds the limit");
   if (ptr % align) return abi_trap(cx, "unaligned string pointer");
-  if (!in_range(cx, ptr, blen)) return abi_trap(cx, "string out of bounds");
+  if (!abi_in_range(cx, ptr, blen)) return abi_trap(cx, "string out of bounds");
   *blen_out = blen;
   *form_out = form;
   return NULL;
@@ -244,14 +241,14 @@ static kumi_error *st_realloc(st *s, uint64_t old_ptr, uint64_t old_size, uint64
   if (e || !s->src_cx) return e;
   abi_cx *sc = s->src_cx;
   if (sc->hooks.memory) sc->hooks.memory(sc->hooks.ud, &sc->mem, &sc->mem_size);
-  if (!in_range(sc, s->src_ptr, s->src.n)) return abi_trap(sc, "string out of bounds");
+  if (!abi_in_range(sc, s->src_ptr, s->src.n)) return abi_trap(sc, "string out of bounds");
   s->src.p = sc->mem + s->src_ptr;
   return NULL;
 }
 
 static kumi_error *st_check(st *s, uint64_t align, uint64_t len) {
   if (align > 1 && s->ptr % align) return abi_trap(s->cx, "unaligned pointer returned by realloc");
-  if (!in_range(s->cx, s->ptr, len)) return abi_trap(s->cx, "realloc returned an out-of-bounds pointer");
+  if (!abi_in_range(s->cx, s->ptr, len)) return abi_trap(s->cx, "realloc returned an out-of-bounds pointer");
   return NULL;
 }
 
