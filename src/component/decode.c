@@ -124,6 +124,13 @@ static bool bad_byte(reader *r, uint8_t b, const char *what) {
   return fail_at(r, r->pos - 1, "invalid leading byte (0x%x) for %s", b, what);
 }
 
+/* A byte the encoding fixes at 0x00; what names it in the error. */
+static bool rd_zero(reader *r, const char *what) {
+  uint8_t z;
+  if (!rd_byte(r, &z)) return false;
+  return z == 0 || bad_byte(r, z, what);
+}
+
 bool comp_is_prim(uint8_t b) { return (b >= COMP_STRING && b <= COMP_BOOL) || b == COMP_ERROR_CONTEXT; }
 
 static bool rd_valtype(reader *r, comp_valtype *vt) {
@@ -154,6 +161,32 @@ static bool rd_opt_valtype(reader *r, bool *has, comp_valtype *vt) {
   *has = true;
   return rd_valtype(r, vt);
 }
+
+/* A function type's results (also task.return's): 0x00 and one value
+ * type, or 0x01 0x00 for none. */
+static bool rd_results(reader *r, bool *has_result, comp_valtype *result) {
+  uint8_t k;
+  if (!rd_byte(r, &k)) return false;
+  if (k == 0x00) {
+    *has_result = true;
+    return rd_valtype(r, result);
+  }
+  if (k != 0x01) return bad_byte(r, k, "component function results");
+  return rd_zero(r, "number of results");
+}
+
+/* A vector: its count into *n, then that many items of size bytes each,
+ * each read by item; the items, or NULL (r->err set). */
+static void *rd_vec(reader *r, uint32_t *n, size_t size, bool (*item)(reader *r, void *out)) {
+  if (!rd_count(r, n)) return NULL;
+  unsigned char *items = alloc_n(r, *n, size);
+  if (!items) return NULL;
+  for (uint32_t i = 0; i < *n; i++)
+    if (!item(r, items + i * size)) return NULL;
+  return items;
+}
+
+static bool rd_valtype_item(reader *r, void *out) { return rd_valtype(r, out); }
 
 /* ---- core types ------------------------------------------------------------ */
 
@@ -207,13 +240,10 @@ static bool rd_core_valtype(reader *r, comp_core_valtype *t) {
   }
 }
 
+static bool rd_core_valtype_item(reader *r, void *out) { return rd_core_valtype(r, out); }
+
 static bool rd_core_valtypes(reader *r, uint32_t *n, comp_core_valtype **out) {
-  if (!rd_count(r, n)) return false;
-  *out = alloc_n(r, *n, sizeof **out);
-  if (!*out) return false;
-  for (uint32_t i = 0; i < *n; i++)
-    if (!rd_core_valtype(r, &(*out)[i])) return false;
-  return true;
+  return (*out = rd_vec(r, n, sizeof **out, rd_core_valtype_item)) != NULL;
 }
 
 static bool rd_limits(reader *r, comp_core_limits *l, bool table) {
@@ -263,12 +293,8 @@ static bool rd_core_externtype(reader *r, comp_core_externtype *e) {
     e->shared = (m & 2) != 0;
     return true;
   }
-  case 0x04: {
-    uint8_t attr;
-    if (!rd_byte(r, &attr)) return false;
-    if (attr != 0) return bad_byte(r, attr, "tag attribute");
-    return rd_u32(r, &e->type_idx);
-  }
+  case 0x04:
+    return rd_zero(r, "tag attribute") && rd_u32(r, &e->type_idx);
   default:
     return bad_byte(r, b, "external kind");
   }
@@ -325,40 +351,35 @@ static bool skip_gc_subtype(reader *r, uint8_t first) {
   return skip_gc_comptype(r);
 }
 
+static bool rd_moduledecl(reader *r, void *out) {
+  comp_core_moduledecl *d = out;
+  d->offset = (uint32_t)r->pos;
+  uint8_t b;
+  if (!rd_byte(r, &b)) return false;
+  d->kind = b;
+  switch (b) {
+  case 0x00:
+    return rd_name(r, &d->module) && rd_name(r, &d->name) && rd_core_externtype(r, &d->ext);
+  case 0x01:
+    return rd_core_type(r, &d->type);
+  case 0x02: {
+    uint8_t s, k;
+    if (!rd_byte(r, &s)) return false;
+    if (s != 0x10) return bad_byte(r, s, "outer alias kind");
+    if (!rd_byte(r, &k)) return false;
+    if (k != 0x01) return bad_byte(r, k, "outer alias target");
+    return rd_u32(r, &d->outer_count) && rd_u32(r, &d->outer_idx);
+  }
+  case 0x03:
+    return rd_name(r, &d->name) && rd_core_externtype(r, &d->ext);
+  default:
+    return bad_byte(r, b, "type definition");
+  }
+}
+
 static bool rd_moduletype(reader *r, comp_core_type *t) {
   if (++r->depth > COMP_MAX_NESTING) return FAIL(r, "nesting too deep");
-  if (!rd_count(r, &t->ndecls)) return false;
-  t->decls = alloc_n(r, t->ndecls, sizeof *t->decls);
-  if (!t->decls) return false;
-  for (uint32_t i = 0; i < t->ndecls; i++) {
-    comp_core_moduledecl *d = &t->decls[i];
-    d->offset = (uint32_t)r->pos;
-    uint8_t b;
-    if (!rd_byte(r, &b)) return false;
-    d->kind = b;
-    switch (b) {
-    case 0x00:
-      if (!rd_name(r, &d->module) || !rd_name(r, &d->name) || !rd_core_externtype(r, &d->ext)) return false;
-      break;
-    case 0x01:
-      if (!rd_core_type(r, &d->type)) return false;
-      break;
-    case 0x02: {
-      uint8_t s, k;
-      if (!rd_byte(r, &s)) return false;
-      if (s != 0x10) return bad_byte(r, s, "outer alias kind");
-      if (!rd_byte(r, &k)) return false;
-      if (k != 0x01) return bad_byte(r, k, "outer alias target");
-      if (!rd_u32(r, &d->outer_count) || !rd_u32(r, &d->outer_idx)) return false;
-      break;
-    }
-    case 0x03:
-      if (!rd_name(r, &d->name) || !rd_core_externtype(r, &d->ext)) return false;
-      break;
-    default:
-      return bad_byte(r, b, "type definition");
-    }
-  }
+  if (!(t->decls = rd_vec(r, &t->ndecls, sizeof *t->decls, rd_moduledecl))) return false;
   r->depth--;
   return true;
 }
@@ -406,54 +427,50 @@ static bool rd_core_type(reader *r, comp_core_type **out) {
 
 /* ---- component types --------------------------------------------------------- */
 
-static bool rd_labeled(reader *r, uint32_t *n, comp_labeled **out, bool variant) {
-  if (!rd_count(r, n)) return false;
-  *out = alloc_n(r, *n, sizeof **out);
-  if (!*out) return false;
-  for (uint32_t i = 0; i < *n; i++) {
-    comp_labeled *l = &(*out)[i];
-    if (!rd_name(r, &l->label)) return false;
-    if (variant) {
-      if (!rd_opt_valtype(r, &l->has_type, &l->type)) return false;
-      uint8_t z;
-      if (!rd_byte(r, &z)) return false;
-      if (z != 0) return bad_byte(r, z, "zero byte required");
-    } else {
-      l->has_type = true;
-      if (!rd_valtype(r, &l->type)) return false;
-    }
-  }
-  return true;
+/* A record field or function parameter: label and type. */
+static bool rd_field_item(reader *r, void *out) {
+  comp_labeled *l = out;
+  l->has_type = true;
+  return rd_name(r, &l->label) && rd_valtype(r, &l->type);
 }
 
+/* A variant case: label, optional type, and a zero byte. */
+static bool rd_case_item(reader *r, void *out) {
+  comp_labeled *l = out;
+  return rd_name(r, &l->label) && rd_opt_valtype(r, &l->has_type, &l->type) && rd_zero(r, "zero byte required");
+}
+
+static bool rd_labeled(reader *r, uint32_t *n, comp_labeled **out, bool variant) {
+  return (*out = rd_vec(r, n, sizeof **out, variant ? rd_case_item : rd_field_item)) != NULL;
+}
+
+static bool rd_label_item(reader *r, void *out) { return rd_name(r, &((comp_labeled *)out)->label); }
+
 static bool rd_labels(reader *r, uint32_t *n, comp_labeled **out) {
-  if (!rd_count(r, n)) return false;
-  *out = alloc_n(r, *n, sizeof **out);
-  if (!*out) return false;
-  for (uint32_t i = 0; i < *n; i++)
-    if (!rd_name(r, &(*out)[i].label)) return false;
-  return true;
+  return (*out = rd_vec(r, n, sizeof **out, rd_label_item)) != NULL;
+}
+
+static bool rd_core_sort(reader *r, comp_sort *s) {
+  uint8_t c;
+  if (!rd_byte(r, &c)) return false;
+  switch (c) {
+  case 0x00: *s = COMP_SORT_CORE_FUNC; return true;
+  case 0x01: *s = COMP_SORT_CORE_TABLE; return true;
+  case 0x02: *s = COMP_SORT_CORE_MEMORY; return true;
+  case 0x03: *s = COMP_SORT_CORE_GLOBAL; return true;
+  case 0x04: *s = COMP_SORT_CORE_TAG; return true;
+  case 0x10: *s = COMP_SORT_CORE_TYPE; return true;
+  case 0x11: *s = COMP_SORT_CORE_MODULE; return true;
+  case 0x12: *s = COMP_SORT_CORE_INSTANCE; return true;
+  default: return bad_byte(r, c, "core external kind");
+  }
 }
 
 static bool rd_sort(reader *r, comp_sort *s) {
   uint8_t b;
   if (!rd_byte(r, &b)) return false;
   switch (b) {
-  case 0x00: {
-    uint8_t c;
-    if (!rd_byte(r, &c)) return false;
-    switch (c) {
-    case 0x00: *s = COMP_SORT_CORE_FUNC; return true;
-    case 0x01: *s = COMP_SORT_CORE_TABLE; return true;
-    case 0x02: *s = COMP_SORT_CORE_MEMORY; return true;
-    case 0x03: *s = COMP_SORT_CORE_GLOBAL; return true;
-    case 0x04: *s = COMP_SORT_CORE_TAG; return true;
-    case 0x10: *s = COMP_SORT_CORE_TYPE; return true;
-    case 0x11: *s = COMP_SORT_CORE_MODULE; return true;
-    case 0x12: *s = COMP_SORT_CORE_INSTANCE; return true;
-    default: return bad_byte(r, c, "core external kind");
-    }
-  }
+  case 0x00: return rd_core_sort(r, s);
   case 0x01: *s = COMP_SORT_FUNC; return true;
   case 0x02: *s = COMP_SORT_VALUE; return true;
   case 0x03: *s = COMP_SORT_TYPE; return true;
@@ -473,22 +490,6 @@ static bool rd_extern_sort(reader *r, comp_sort *s) {
     return bad_byte(r, r->p[r->pos++], "component external kind");
   }
   return rd_sort(r, s);
-}
-
-static bool rd_core_sort(reader *r, comp_sort *s) {
-  uint8_t c;
-  if (!rd_byte(r, &c)) return false;
-  switch (c) {
-  case 0x00: *s = COMP_SORT_CORE_FUNC; return true;
-  case 0x01: *s = COMP_SORT_CORE_TABLE; return true;
-  case 0x02: *s = COMP_SORT_CORE_MEMORY; return true;
-  case 0x03: *s = COMP_SORT_CORE_GLOBAL; return true;
-  case 0x04: *s = COMP_SORT_CORE_TAG; return true;
-  case 0x10: *s = COMP_SORT_CORE_TYPE; return true;
-  case 0x11: *s = COMP_SORT_CORE_MODULE; return true;
-  case 0x12: *s = COMP_SORT_CORE_INSTANCE; return true;
-  default: return bad_byte(r, c, "core external kind");
-  }
 }
 
 static bool rd_externtype(reader *r, comp_externtype *e) {
@@ -603,38 +604,35 @@ static bool rd_alias(reader *r, comp_alias *a) {
 
 static bool rd_deftype(reader *r, comp_deftype **out);
 
-static bool rd_decls(reader *r, comp_deftype *t, bool component) {
-  if (!rd_count(r, &t->n)) return false;
-  t->decls = alloc_n(r, t->n, sizeof *t->decls);
-  if (!t->decls) return false;
-  for (uint32_t i = 0; i < t->n; i++) {
-    comp_decl *d = &t->decls[i];
-    d->offset = (uint32_t)r->pos;
-    uint8_t b;
-    if (!rd_byte(r, &b)) return false;
-    d->kind = b;
-    switch (b) {
-    case 0x00:
-      if (!rd_core_type(r, &d->core_type)) return false;
-      break;
-    case 0x01:
-      if (!rd_deftype(r, &d->type)) return false;
-      break;
-    case 0x02:
-      if (!rd_alias(r, &d->alias)) return false;
-      break;
-    case 0x03:
-      if (!component) return bad_byte(r, b, "component or instance type declaration");
-      if (!rd_extname(r, &d->name) || !rd_externtype(r, &d->ext)) return false;
-      break;
-    case 0x04:
-      if (!rd_extname(r, &d->name) || !rd_externtype(r, &d->ext)) return false;
-      break;
-    default:
-      return bad_byte(r, b, "component or instance type declaration");
-    }
+/* A declaration of a component type (imports allowed) or instance type. */
+static bool rd_decl(reader *r, comp_decl *d, bool component) {
+  d->offset = (uint32_t)r->pos;
+  uint8_t b;
+  if (!rd_byte(r, &b)) return false;
+  d->kind = b;
+  switch (b) {
+  case 0x00:
+    return rd_core_type(r, &d->core_type);
+  case 0x01:
+    return rd_deftype(r, &d->type);
+  case 0x02:
+    return rd_alias(r, &d->alias);
+  case 0x03:
+    if (!component) return bad_byte(r, b, "component or instance type declaration");
+    return rd_extname(r, &d->name) && rd_externtype(r, &d->ext);
+  case 0x04:
+    return rd_extname(r, &d->name) && rd_externtype(r, &d->ext);
+  default:
+    return bad_byte(r, b, "component or instance type declaration");
   }
-  return true;
+}
+
+static bool rd_component_decl(reader *r, void *out) { return rd_decl(r, out, true); }
+static bool rd_instance_decl(reader *r, void *out) { return rd_decl(r, out, false); }
+
+static bool rd_decls(reader *r, comp_deftype *t, bool component) {
+  t->decls = rd_vec(r, &t->n, sizeof *t->decls, component ? rd_component_decl : rd_instance_decl);
+  return t->decls != NULL;
 }
 
 static bool rd_deftype(reader *r, comp_deftype **out) {
@@ -655,10 +653,7 @@ static bool rd_deftype(reader *r, comp_deftype **out) {
     case 0x71: ok = rd_labeled(r, &t->n, &t->items, true); break;
     case 0x70: ok = rd_valtype(r, &t->a); break;
     case 0x67: ok = rd_valtype(r, &t->a) && rd_u32(r, &t->len); break;
-    case 0x6f:
-      ok = rd_count(r, &t->n) && (t->types = alloc_n(r, t->n, sizeof *t->types)) != NULL;
-      for (uint32_t i = 0; ok && i < t->n; i++) ok = rd_valtype(r, &t->types[i]);
-      break;
+    case 0x6f: ok = (t->types = rd_vec(r, &t->n, sizeof *t->types, rd_valtype_item)) != NULL; break;
     case 0x6e: case 0x6d: ok = rd_labels(r, &t->n, &t->items); break;
     case 0x6b: ok = rd_valtype(r, &t->a); break;
     case 0x6a: ok = rd_opt_valtype(r, &t->has_a, &t->a) && rd_opt_valtype(r, &t->has_b, &t->b); break;
@@ -666,23 +661,7 @@ static bool rd_deftype(reader *r, comp_deftype **out) {
     case 0x66: case 0x65: ok = rd_opt_valtype(r, &t->has_a, &t->a); break;
     case 0x63: ok = rd_valtype(r, &t->a) && rd_valtype(r, &t->b); break;
     case 0x40:
-    case 0x43: {
-      ok = rd_labeled(r, &t->n, &t->items, false);
-      if (!ok) break;
-      uint8_t k;
-      if (!rd_byte(r, &k)) return false;
-      if (k == 0x00) {
-        t->has_result = true;
-        ok = rd_valtype(r, &t->result);
-      } else if (k == 0x01) {
-        uint8_t z;
-        if (!rd_byte(r, &z)) return false;
-        if (z != 0) return bad_byte(r, z, "number of results");
-      } else {
-        return bad_byte(r, k, "component function results");
-      }
-      break;
-    }
+    case 0x43: ok = rd_labeled(r, &t->n, &t->items, false) && rd_results(r, &t->has_result, &t->result); break;
     case 0x41: ok = rd_decls(r, t, true); break;
     case 0x42: ok = rd_decls(r, t, false); break;
     case 0x3f: {
@@ -708,41 +687,33 @@ static bool rd_deftype(reader *r, comp_deftype **out) {
 
 /* ---- canonical definitions ------------------------------------------------- */
 
-static bool rd_opts(reader *r, comp_canon *c) {
-  if (!rd_count(r, &c->nopts)) return false;
-  c->opts = alloc_n(r, c->nopts, sizeof *c->opts);
-  if (!c->opts) return false;
-  for (uint32_t i = 0; i < c->nopts; i++) {
-    comp_canonopt *o = &c->opts[i];
-    o->offset = (uint32_t)r->pos;
-    if (!rd_byte(r, &o->kind)) return false;
-    switch (o->kind) {
-    case 0x00: case 0x01: case 0x02: case 0x06: case 0x09:
-      break;
-    case 0x03: case 0x04: case 0x05: case 0x07: case 0x08:
-      if (!rd_u32(r, &o->idx)) return false;
-      break;
-    default:
-      return bad_byte(r, o->kind, "canonical option");
-    }
+static bool rd_canonopt(reader *r, void *out) {
+  comp_canonopt *o = out;
+  o->offset = (uint32_t)r->pos;
+  if (!rd_byte(r, &o->kind)) return false;
+  switch (o->kind) {
+  case 0x00: case 0x01: case 0x02: case 0x06: case 0x09:
+    return true;
+  case 0x03: case 0x04: case 0x05: case 0x07: case 0x08:
+    return rd_u32(r, &o->idx);
+  default:
+    return bad_byte(r, o->kind, "canonical option");
   }
-  return true;
+}
+
+static bool rd_opts(reader *r, comp_canon *c) {
+  return (c->opts = rd_vec(r, &c->nopts, sizeof *c->opts, rd_canonopt)) != NULL;
 }
 
 static bool rd_canon(reader *r, comp_canon *c) {
   memset(c, 0, sizeof *c);
   c->offset = (uint32_t)r->pos;
   if (!rd_byte(r, &c->op)) return false;
-  uint8_t z;
   switch (c->op) {
   case 0x00:
-    if (!rd_byte(r, &z)) return false;
-    if (z != 0) return bad_byte(r, z, "canonical function lift");
-    return rd_u32(r, &c->func) && rd_opts(r, c) && rd_u32(r, &c->type);
+    return rd_zero(r, "canonical function lift") && rd_u32(r, &c->func) && rd_opts(r, c) && rd_u32(r, &c->type);
   case 0x01:
-    if (!rd_byte(r, &z)) return false;
-    if (z != 0) return bad_byte(r, z, "canonical function lower");
-    return rd_u32(r, &c->func) && rd_opts(r, c);
+    return rd_zero(r, "canonical function lower") && rd_u32(r, &c->func) && rd_opts(r, c);
   case 0x02: case 0x03: case 0x04:
   case 0x0e: case 0x13: case 0x14: case 0x15: case 0x1a: case 0x1b:
     return rd_u32(r, &c->type);
@@ -755,20 +726,8 @@ static bool rd_canon(reader *r, comp_canon *c) {
     return true;
   case 0x06: case 0x0c: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d:
     return rd_bool(r, &c->flag);
-  case 0x09: {
-    uint8_t k;
-    if (!rd_byte(r, &k)) return false;
-    if (k == 0x00) {
-      c->has_result = true;
-      if (!rd_valtype(r, &c->result)) return false;
-    } else if (k == 0x01) {
-      if (!rd_byte(r, &z)) return false;
-      if (z != 0) return bad_byte(r, z, "number of results");
-    } else {
-      return bad_byte(r, k, "component function results");
-    }
-    return rd_opts(r, c);
-  }
+  case 0x09:
+    return rd_results(r, &c->has_result, &c->result) && rd_opts(r, c);
   case 0x0a: case 0x0b:
     return rd_core_valtype(r, &c->valtype) && rd_u32(r, &c->idx);
   case 0x1c: case 0x1d:
@@ -855,8 +814,118 @@ static bool rd_core_module_section(reader *r, def_vec *defs, size_t end) {
   return true;
 }
 
+static bool rd_core_arg(reader *r, void *out) {
+  comp_core_arg *a = out;
+  if (!rd_name(r, &a->name)) return false;
+  uint8_t s;
+  if (!rd_byte(r, &s)) return false;
+  if (s != 0x12) return bad_byte(r, s, "instantiation arg kind");
+  return rd_u32(r, &a->idx);
+}
+
+static bool rd_core_inline_export(reader *r, void *out) {
+  comp_core_inline_export *e = out;
+  return rd_name(r, &e->name) && rd_core_sort(r, &e->sort) && rd_u32(r, &e->idx);
+}
+
+static bool rd_arg(reader *r, void *out) {
+  comp_arg *a = out;
+  a->offset = (uint32_t)r->pos;
+  return rd_name(r, &a->name) && rd_extern_sort(r, &a->sort) && rd_u32(r, &a->idx);
+}
+
+static bool rd_inline_export(reader *r, void *out) {
+  comp_inline_export *e = out;
+  return rd_extname(r, &e->name) && rd_extern_sort(r, &e->sort) && rd_u32(r, &e->idx);
+}
+
+/* A core instance: 0x00 module args (instantiate), or 0x01 exports. */
+static bool rd_core_instance(reader *r, comp_def *d) {
+  uint8_t k;
+  if (!rd_byte(r, &k)) return false;
+  if (k == 0x01) {
+    d->u.core_instance.exports =
+        rd_vec(r, &d->u.core_instance.n, sizeof(comp_core_inline_export), rd_core_inline_export);
+    return d->u.core_instance.exports != NULL;
+  }
+  if (k != 0x00) return bad_byte(r, k, "core instance");
+  d->u.core_instance.instantiate = true;
+  if (!rd_u32(r, &d->u.core_instance.module)) return false;
+  d->u.core_instance.args = rd_vec(r, &d->u.core_instance.n, sizeof(comp_core_arg), rd_core_arg);
+  return d->u.core_instance.args != NULL;
+}
+
+/* An instance: 0x00 component args (instantiate), or 0x01 exports. */
+static bool rd_instance(reader *r, comp_def *d) {
+  uint8_t k;
+  if (!rd_byte(r, &k)) return false;
+  if (k == 0x01) {
+    d->u.instance.exports = rd_vec(r, &d->u.instance.n, sizeof(comp_inline_export), rd_inline_export);
+    return d->u.instance.exports != NULL;
+  }
+  if (k != 0x00) return bad_byte(r, k, "instance");
+  d->u.instance.instantiate = true;
+  if (!rd_u32(r, &d->u.instance.component)) return false;
+  d->u.instance.args = rd_vec(r, &d->u.instance.n, sizeof(comp_arg), rd_arg);
+  return d->u.instance.args != NULL;
+}
+
+static bool rd_start(reader *r, comp_def *d) {
+  if (!rd_u32(r, &d->u.start.func) || !rd_count(r, &d->u.start.nargs)) return false;
+  if (d->u.start.nargs > COMP_MAX_START_ARITY) return FAIL(r, "start function arguments size is out of bounds");
+  d->u.start.args = alloc_n(r, d->u.start.nargs, sizeof *d->u.start.args);
+  if (!d->u.start.args) return false;
+  for (uint32_t j = 0; j < d->u.start.nargs; j++)
+    if (!rd_u32(r, &d->u.start.args[j])) return false;
+  if (!rd_u32(r, &d->u.start.nresults)) return false;
+  if (d->u.start.nresults > COMP_MAX_START_ARITY) return FAIL(r, "start function results size is out of bounds");
+  return true;
+}
+
+static bool rd_export(reader *r, comp_def *d) {
+  if (!rd_extname(r, &d->u.export_.name) || !rd_extern_sort(r, &d->u.export_.sort) || !rd_u32(r, &d->u.export_.idx))
+    return false;
+  uint8_t k;
+  if (!rd_byte(r, &k)) return false;
+  if (k == 1) {
+    d->u.export_.has_type = true;
+    return rd_externtype(r, &d->u.export_.ext);
+  }
+  return k == 0 || bad_byte(r, k, "optional component export type");
+}
+
+static bool rd_value(reader *r, comp_def *d) {
+  uint32_t len;
+  if (!rd_valtype(r, &d->u.value.type) || !rd_u32(r, &len)) return false;
+  if (len > r->end - r->pos) return FAIL(r, "unexpected end-of-file");
+  d->u.value.start = (uint32_t)r->pos;
+  d->u.value.len = len;
+  r->pos += len;
+  return true;
+}
+
+/* One item of a vector section: section id -> its definition kind. */
+static const comp_def_kind item_kind[13] = {
+    [2] = COMP_DEF_CORE_INSTANCE, [3] = COMP_DEF_CORE_TYPE, [5] = COMP_DEF_INSTANCE, [6] = COMP_DEF_ALIAS,
+    [7] = COMP_DEF_TYPE,          [8] = COMP_DEF_CANON,     [10] = COMP_DEF_IMPORT,  [11] = COMP_DEF_EXPORT,
+    [12] = COMP_DEF_VALUE,
+};
+
+static bool rd_item(reader *r, uint8_t id, comp_def *d) {
+  switch (id) {
+  case 2: return rd_core_instance(r, d);
+  case 3: return rd_core_type(r, &d->u.core_type);
+  case 5: return rd_instance(r, d);
+  case 6: return rd_alias(r, &d->u.alias);
+  case 7: return rd_deftype(r, &d->u.type);
+  case 8: return rd_canon(r, &d->u.canon);
+  case 10: return rd_extname(r, &d->u.import.name) && rd_externtype(r, &d->u.import.ext);
+  case 11: return rd_export(r, d);
+  default: return rd_value(r, d);
+  }
+}
+
 static bool rd_section(reader *r, uint8_t id, def_vec *defs, size_t end) {
-  uint32_t n;
   switch (id) {
   case 0: { /* custom: the name must decode; the contents are not checked */
     comp_str name;
@@ -866,45 +935,6 @@ static bool rd_section(reader *r, uint8_t id, def_vec *defs, size_t end) {
   }
   case 1:
     return rd_core_module_section(r, defs, end);
-  case 2:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_CORE_INSTANCE);
-      if (!d) return false;
-      uint8_t k;
-      if (!rd_byte(r, &k)) return false;
-      if (k == 0x00) {
-        d->u.core_instance.instantiate = true;
-        if (!rd_u32(r, &d->u.core_instance.module) || !rd_count(r, &d->u.core_instance.n)) return false;
-        comp_core_arg *args = alloc_n(r, d->u.core_instance.n, sizeof *args);
-        if (!args) return false;
-        d->u.core_instance.args = args;
-        for (uint32_t j = 0; j < d->u.core_instance.n; j++) {
-          if (!rd_name(r, &args[j].name)) return false;
-          uint8_t s;
-          if (!rd_byte(r, &s)) return false;
-          if (s != 0x12) return bad_byte(r, s, "instantiation arg kind");
-          if (!rd_u32(r, &args[j].idx)) return false;
-        }
-      } else if (k == 0x01) {
-        if (!rd_count(r, &d->u.core_instance.n)) return false;
-        comp_core_inline_export *ex = alloc_n(r, d->u.core_instance.n, sizeof *ex);
-        if (!ex) return false;
-        d->u.core_instance.exports = ex;
-        for (uint32_t j = 0; j < d->u.core_instance.n; j++)
-          if (!rd_name(r, &ex[j].name) || !rd_core_sort(r, &ex[j].sort) || !rd_u32(r, &ex[j].idx)) return false;
-      } else {
-        return bad_byte(r, k, "core instance");
-      }
-    }
-    return true;
-  case 3:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_CORE_TYPE);
-      if (!d || !rd_core_type(r, &d->u.core_type)) return false;
-    }
-    return true;
   case 4: {
     comp_def *d = new_def(r, defs, COMP_DEF_COMPONENT);
     if (!d) return false;
@@ -920,106 +950,19 @@ static bool rd_section(reader *r, uint8_t id, def_vec *defs, size_t end) {
     r->depth--;
     return ok;
   }
-  case 5:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_INSTANCE);
-      if (!d) return false;
-      uint8_t k;
-      if (!rd_byte(r, &k)) return false;
-      if (k == 0x00) {
-        d->u.instance.instantiate = true;
-        if (!rd_u32(r, &d->u.instance.component) || !rd_count(r, &d->u.instance.n)) return false;
-        comp_arg *args = alloc_n(r, d->u.instance.n, sizeof *args);
-        if (!args) return false;
-        d->u.instance.args = args;
-        for (uint32_t j = 0; j < d->u.instance.n; j++) {
-          args[j].offset = (uint32_t)r->pos;
-          if (!rd_name(r, &args[j].name) || !rd_extern_sort(r, &args[j].sort) || !rd_u32(r, &args[j].idx)) return false;
-        }
-      } else if (k == 0x01) {
-        if (!rd_count(r, &d->u.instance.n)) return false;
-        comp_inline_export *ex = alloc_n(r, d->u.instance.n, sizeof *ex);
-        if (!ex) return false;
-        d->u.instance.exports = ex;
-        for (uint32_t j = 0; j < d->u.instance.n; j++)
-          if (!rd_extname(r, &ex[j].name) || !rd_extern_sort(r, &ex[j].sort) || !rd_u32(r, &ex[j].idx)) return false;
-      } else {
-        return bad_byte(r, k, "instance");
-      }
-    }
-    return true;
-  case 6:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_ALIAS);
-      if (!d || !rd_alias(r, &d->u.alias)) return false;
-    }
-    return true;
-  case 7:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_TYPE);
-      if (!d || !rd_deftype(r, &d->u.type)) return false;
-    }
-    return true;
-  case 8:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_CANON);
-      if (!d || !rd_canon(r, &d->u.canon)) return false;
-    }
-    return true;
   case 9: {
     comp_def *d = new_def(r, defs, COMP_DEF_START);
-    if (!d) return false;
-    if (!rd_u32(r, &d->u.start.func) || !rd_count(r, &d->u.start.nargs)) return false;
-    if (d->u.start.nargs > COMP_MAX_START_ARITY) return FAIL(r, "start function arguments size is out of bounds");
-    d->u.start.args = alloc_n(r, d->u.start.nargs, sizeof *d->u.start.args);
-    if (!d->u.start.args) return false;
-    for (uint32_t j = 0; j < d->u.start.nargs; j++)
-      if (!rd_u32(r, &d->u.start.args[j])) return false;
-    if (!rd_u32(r, &d->u.start.nresults)) return false;
-    if (d->u.start.nresults > COMP_MAX_START_ARITY) return FAIL(r, "start function results size is out of bounds");
+    return d && rd_start(r, d);
+  }
+  case 2: case 3: case 5: case 6: case 7: case 8: case 10: case 11: case 12: {
+    uint32_t n;
+    if (!rd_count(r, &n)) return false;
+    for (uint32_t i = 0; i < n; i++) {
+      comp_def *d = new_def(r, defs, item_kind[id]);
+      if (!d || !rd_item(r, id, d)) return false;
+    }
     return true;
   }
-  case 10:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_IMPORT);
-      if (!d || !rd_extname(r, &d->u.import.name) || !rd_externtype(r, &d->u.import.ext)) return false;
-    }
-    return true;
-  case 11:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_EXPORT);
-      if (!d || !rd_extname(r, &d->u.export_.name) || !rd_extern_sort(r, &d->u.export_.sort) ||
-          !rd_u32(r, &d->u.export_.idx))
-        return false;
-      uint8_t k;
-      if (!rd_byte(r, &k)) return false;
-      if (k == 1) {
-        d->u.export_.has_type = true;
-        if (!rd_externtype(r, &d->u.export_.ext)) return false;
-      } else if (k != 0) {
-        return bad_byte(r, k, "optional component export type");
-      }
-    }
-    return true;
-  case 12:
-    if (!rd_count(r, &n)) return false;
-    for (uint32_t i = 0; i < n; i++) {
-      comp_def *d = new_def(r, defs, COMP_DEF_VALUE);
-      if (!d || !rd_valtype(r, &d->u.value.type)) return false;
-      uint32_t len;
-      if (!rd_u32(r, &len)) return false;
-      if (len > r->end - r->pos) return FAIL(r, "unexpected end-of-file");
-      d->u.value.start = (uint32_t)r->pos;
-      d->u.value.len = len;
-      r->pos += len;
-    }
-    return true;
   default:
     return fail_at(r, r->pos, "malformed section id: %u", id);
   }

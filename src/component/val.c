@@ -5,18 +5,22 @@
 
 static const kumi_allocator *alloc_of(const kumi_allocator *a) { return a ? a : kb_default_allocator(); }
 
-kumi_cval kumi_cval_bool(bool b) {
+/* A value of the kind with every payload field zero. */
+static kumi_cval blank(kumi_cvalkind kind) {
   kumi_cval v;
   memset(&v, 0, sizeof v);
-  v.kind = KUMI_CV_BOOL;
+  v.kind = kind;
+  return v;
+}
+
+kumi_cval kumi_cval_bool(bool b) {
+  kumi_cval v = blank(KUMI_CV_BOOL);
   v.of.b = b;
   return v;
 }
 
 kumi_cval kumi_cval_int(kumi_cvalkind kind, int64_t x) {
-  kumi_cval v;
-  memset(&v, 0, sizeof v);
-  v.kind = kind;
+  kumi_cval v = blank(kind);
   switch (kind) {
   case KUMI_CV_S8: v.of.s = (int8_t)x; break;
   case KUMI_CV_S16: v.of.s = (int16_t)x; break;
@@ -31,41 +35,31 @@ kumi_cval kumi_cval_int(kumi_cvalkind kind, int64_t x) {
 }
 
 kumi_cval kumi_cval_f32(uint32_t bits) {
-  kumi_cval v;
-  memset(&v, 0, sizeof v);
-  v.kind = KUMI_CV_F32;
+  kumi_cval v = blank(KUMI_CV_F32);
   v.of.f32_bits = bits;
   return v;
 }
 
 kumi_cval kumi_cval_f64(uint64_t bits) {
-  kumi_cval v;
-  memset(&v, 0, sizeof v);
-  v.kind = KUMI_CV_F64;
+  kumi_cval v = blank(KUMI_CV_F64);
   v.of.f64_bits = bits;
   return v;
 }
 
 kumi_cval kumi_cval_char(uint32_t c) {
-  kumi_cval v;
-  memset(&v, 0, sizeof v);
-  v.kind = KUMI_CV_CHAR;
+  kumi_cval v = blank(KUMI_CV_CHAR);
   v.of.ch = c;
   return v;
 }
 
 kumi_cval kumi_cval_flags(uint32_t bits) {
-  kumi_cval v;
-  memset(&v, 0, sizeof v);
-  v.kind = KUMI_CV_FLAGS;
+  kumi_cval v = blank(KUMI_CV_FLAGS);
   v.of.flags = bits;
   return v;
 }
 
 kumi_cval kumi_cval_handle(kumi_cvalkind kind, uint32_t h) {
-  kumi_cval v;
-  memset(&v, 0, sizeof v);
-  v.kind = kind;
+  kumi_cval v = blank(kind);
   v.of.handle = h;
   return v;
 }

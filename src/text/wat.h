@@ -120,6 +120,26 @@ bool wat_is_kw(const text_token *t, const char *kw);
 bool wat_at_form(const wat_parser *p, const char *kw);
 bool wat_expect_rpar(wat_parser *p);
 bool wat_expect_form(wat_parser *p, const char *kw); /* consumes "( kw" */
+/* A parser of a whole text (module or component) into out; quoted: the
+ * text of a `quote` form, which may not nest another. */
+typedef kumi_error *(*wat_text_parser)(const kumi_allocator *a, const char *src, size_t len, bool quoted,
+                                       text_buf *out);
+/* `binary string*` or `quote string*` after `(module id?` or `(component
+ * id?`, the cursor after the keyword: the strings' bytes into out, or (quote)
+ * their text parsed by parse; what ("module", "component") names the form
+ * in a nested error. */
+bool wat_binary_or_quote(wat_parser *p, bool quote, const char *what, wat_text_parser parse, text_buf *out);
+/* Parses the tokens of a whole text (lexed from src into the arena ar,
+ * which lives until it returns) into out. */
+typedef kumi_error *(*wat_tokens_parser)(const kumi_allocator *a, kb_arena *ar, const char *src, size_t len,
+                                         const text_token *toks, size_t ntoks, bool quoted, text_buf *out);
+/* Lexes src and hands its tokens to parse; parse's error, or the lexer's. */
+kumi_error *wat_lex_parse(const kumi_allocator *a, const char *src, size_t len, bool quoted, text_buf *out,
+                          wat_tokens_parser parse);
+/* The end of a text_parse_*: e (the parse's error) or, on success, b's
+ * bytes handed over as an allocation of exactly *out_len bytes (NULL when
+ * empty and the allocator could not shrink it); b is consumed. */
+kumi_error *wat_finish_out(const kumi_allocator *a, kumi_error *e, text_buf *b, uint8_t **out, size_t *out_len);
 /* Parses an index (number or identifier) in space ws. */
 bool wat_index(wat_parser *p, int ws, uint32_t *out);
 bool wat_at_index(const wat_parser *p); /* a number or identifier is next */

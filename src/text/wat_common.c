@@ -53,6 +53,58 @@ bool wat_expect_form(wat_parser *p, const char *kw) {
   return true;
 }
 
+bool wat_binary_or_quote(wat_parser *p, bool quote, const char *what, wat_text_parser parse, text_buf *out) {
+  size_t at = p->i - 1;
+  if (p->quoted) return wat_fail(p, at, "unexpected token");
+  text_buf all;
+  tb_init(&all, p->a);
+  while (wat_tok(p)->kind == TK_STRING) {
+    tb_bytes(&all, wat_tok(p)->str, wat_tok(p)->slen);
+    p->i++;
+  }
+  bool ok = !all.oom || wat_oom(p);
+  if (ok && quote) {
+    kumi_error *e = parse(p->a, (const char *)all.data, all.len, true, out);
+    if (e) {
+      if (e->alloc) ok = wat_fail(p, at, "in quoted %s: %s", what, e->message);
+      else ok = wat_oom(p);
+      kumi_error_free(e);
+    }
+  } else if (ok) {
+    tb_bytes(out, all.data, all.len);
+  }
+  tb_free(&all);
+  return ok;
+}
+
+kumi_error *wat_lex_parse(const kumi_allocator *a, const char *src, size_t len, bool quoted, text_buf *out,
+                          wat_tokens_parser parse) {
+  kb_arena ar;
+  kb_arena_init(&ar, a);
+  text_token *toks;
+  size_t ntoks;
+  kumi_error *e = text_lex(&ar, src, len, &toks, &ntoks);
+  if (!e) e = parse(a, &ar, src, len, toks, ntoks, quoted, out);
+  kb_arena_free(&ar);
+  return e;
+}
+
+kumi_error *wat_finish_out(const kumi_allocator *a, kumi_error *e, text_buf *b, uint8_t **out, size_t *out_len) {
+  if (!e && b->oom) e = kb_error_oom();
+  if (e) {
+    tb_free(b);
+    return e;
+  }
+  uint8_t *r = kb_realloc(a, b->data, b->cap, b->len);
+  if (!r && b->len) {
+    tb_free(b);
+    return kb_error_oom();
+  }
+  *out = r;
+  *out_len = b->len;
+  return NULL;
+}
+
 static const char *const space_names[WS_COUNT] = {"type", "function", "table", "memory", "global", "elem segment",
                                                    "data segment", "tag"};
 

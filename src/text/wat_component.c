@@ -188,6 +188,51 @@ static bool inline_import(wc_parser *p, int cs, size_t id, wc_toks *ex) {
   return wc_emit_inline_exports(p, ex, cs, p->sc->count[cs] - 1);
 }
 
+/* The head of `(sort id? (export "n")* ...`: skips the skip tokens of
+ * `(sort`, reads the identifier (*id, SIZE_MAX if none) and the inline
+ * exports (*ex; freed on failure). */
+static bool def_head(wc_parser *p, size_t skip, size_t *id, wc_toks *ex) {
+  wat_parser *w = WC(p);
+  w->i += skip;
+  *id = wc_opt_id(p);
+  *ex = (wc_toks){0};
+  if (wc_inline_exports(p, ex)) return true;
+  kb_vec_free(w->a, ex);
+  return false;
+}
+
+/* The end of a definition with inline exports ex: ok, the definition (of
+ * sort cs, at index) went well; ex is consumed either way. */
+static bool def_exports(wc_parser *p, bool ok, wc_toks *ex, int cs, uint32_t index) {
+  if (!ok) {
+    kb_vec_free(WC(p)->a, ex);
+    return false;
+  }
+  return wc_emit_inline_exports(p, ex, cs, index);
+}
+
+/* A definition of sort cs given as `(alias ...)` or `(import "n")` after
+ * its head: true when it is one (*ok: the outcome), false when the
+ * definition's own body follows. */
+static bool alias_or_import(wc_parser *p, int cs, size_t id, wc_toks *ex, bool *ok) {
+  wat_parser *w = WC(p);
+  if (wat_at_form(w, "alias")) {
+    bool aliased = wc_alias_abbrev(p, cs, id);
+    *ok = def_exports(p, aliased, ex, cs, p->sc->count[cs] - 1);
+    return true;
+  }
+  if (!at_inline_import(w)) return false;
+  *ok = inline_import(p, cs, id, ex);
+  return true;
+}
+
+/* A vector of n items (already encoded in items, which is freed) into b. */
+static void put_items(text_buf *b, uint32_t n, text_buf *items) {
+  tb_u32(b, n);
+  tb_bytes(b, items->data, items->len);
+  tb_free(items);
+}
+
 /* ---- core modules and instances ---- */
 
 static size_t form_end(const wat_parser *w, size_t k) {
@@ -207,13 +252,9 @@ static bool core_module_def(wc_parser *p) {
   size_t start = w->i;
   size_t end = form_end(w, start);
   if (end == SIZE_MAX) return wat_fail(w, start, "unclosed parenthesis");
-  w->i += 3;
-  size_t id = wc_opt_id(p);
-  wc_toks ex = {0};
-  if (!wc_inline_exports(p, &ex)) {
-    kb_vec_free(w->a, &ex);
-    return false;
-  }
+  size_t id;
+  wc_toks ex;
+  if (!def_head(p, 3, &id, &ex)) return false;
   if (at_inline_import(w)) return inline_import(p, CS_CMODULE, id, &ex);
   size_t body = w->i;
   size_t n = 2 + (id != SIZE_MAX ? 1 : 0) + (end - body) + 1;
@@ -244,15 +285,15 @@ static bool core_module_def(wc_parser *p) {
   ok = ok && wc_emit(p, 1, &mod) && wc_bind(p, CS_CMODULE, id, &index);
   tb_free(&mod);
   w->i = end;
-  if (!ok) {
-    kb_vec_free(w->a, &ex);
-    return false;
-  }
-  return wc_emit_inline_exports(p, &ex, CS_CMODULE, index);
+  return def_exports(p, ok, &ex, CS_CMODULE, index);
 }
 
-/* The core inline exports `(export "n" (core-sort idx))*` up to ')'. */
-static bool core_inline_instance(wc_parser *p, text_buf *b) {
+/* One inline export after `(export`, appended to items. */
+typedef bool (*export_item_fn)(wc_parser *p, text_buf *items);
+
+/* `(export ...)*` up to ')': an instance of inline exports (0x01, the
+ * count, the items) into b, each read by item. */
+static bool exports_instance(wc_parser *p, text_buf *b, export_item_fn item) {
   wat_parser *w = WC(p);
   text_buf items;
   tb_init(&items, w->a);
@@ -260,35 +301,36 @@ static bool core_inline_instance(wc_parser *p, text_buf *b) {
   bool ok = true;
   while (ok && wat_at_form(w, "export")) {
     w->i += 2;
-    ok = wc_name(p, &items);
-    if (!ok) break;
-    if (wat_tok(w)->kind != TK_LPAR) {
-      ok = wat_fail(w, w->i, "unexpected token, expected (sort index)");
-      break;
-    }
-    /* (func $f): core sorts are written without `core` here. */
-    static const char *const core[] = {"func", "table", "memory", "global", "tag", "type", "module", "instance"};
-    int cs = -1;
-    size_t kw = w->i + 1;
-    for (int k = 0; k < 8; k++)
-      if (wat_is_kw(&w->t[kw], core[k])) cs = k;
-    if (cs < 0) {
-      ok = wat_fail(w, kw, "unexpected token, expected a core sort");
-      break;
-    }
-    w->i += 2;
-    uint32_t index = 0;
-    ok = wc_ref(p, cs, false, &index) && wat_expect_rpar(w) && wat_expect_rpar(w);
-    tb_byte(&items, wc_core_sort_byte[cs]);
-    tb_u32(&items, index);
+    ok = item(p, &items);
     n++;
   }
   tb_byte(b, 0x01);
-  tb_u32(b, n);
-  tb_bytes(b, items.data, items.len);
-  tb_free(&items);
+  put_items(b, n, &items);
   return ok;
 }
+
+/* A core inline export: `"n" (core-sort idx))`. */
+static bool core_export_item(wc_parser *p, text_buf *items) {
+  wat_parser *w = WC(p);
+  if (!wc_name(p, items)) return false;
+  if (wat_tok(w)->kind != TK_LPAR) return wat_fail(w, w->i, "unexpected token, expected (sort index)");
+  /* (func $f): core sorts are written without `core` here. */
+  static const char *const core[] = {"func", "table", "memory", "global", "tag", "type", "module", "instance"};
+  int cs = -1;
+  size_t kw = w->i + 1;
+  for (int k = 0; k < 8; k++)
+    if (wat_is_kw(&w->t[kw], core[k])) cs = k;
+  if (cs < 0) return wat_fail(w, kw, "unexpected token, expected a core sort");
+  w->i += 2;
+  uint32_t index = 0;
+  bool ok = wc_ref(p, cs, false, &index) && wat_expect_rpar(w) && wat_expect_rpar(w);
+  tb_byte(items, wc_core_sort_byte[cs]);
+  tb_u32(items, index);
+  return ok;
+}
+
+/* The core inline exports `(export "n" (core-sort idx))*` up to ')'. */
+static bool core_inline_instance(wc_parser *p, text_buf *b) { return exports_instance(p, b, core_export_item); }
 
 /* An anonymous core instance of inline exports, emitted; its index. */
 static bool anon_core_instance(wc_parser *p, uint32_t *index) {
@@ -335,9 +377,7 @@ static bool core_instance(wc_parser *p) {
     ok = ok && wat_expect_rpar(w);
     tb_byte(&b, 0x00);
     tb_u32(&b, m);
-    tb_u32(&b, n);
-    tb_bytes(&b, args.data, args.len);
-    tb_free(&args);
+    put_items(&b, n, &args);
   } else {
     ok = core_inline_instance(p, &b);
   }
@@ -352,32 +392,6 @@ static bool fields(wc_parser *p);
 static kumi_error *parse_component_text(const kumi_allocator *a, const char *src, size_t len, bool quoted,
                                         text_buf *out);
 
-/* `binary string*` / `quote string*` after (component id?. */
-static bool component_strings(wc_parser *p, bool quote, text_buf *out) {
-  wat_parser *w = WC(p);
-  size_t at = w->i - 1;
-  if (w->quoted) return wat_fail(w, at, "unexpected token");
-  text_buf all;
-  tb_init(&all, w->a);
-  while (wat_tok(w)->kind == TK_STRING) {
-    tb_bytes(&all, wat_tok(w)->str, wat_tok(w)->slen);
-    w->i++;
-  }
-  bool ok = !all.oom || wat_oom(w);
-  if (ok && quote) {
-    kumi_error *e = parse_component_text(w->a, (const char *)all.data, all.len, true, out);
-    if (e) {
-      if (e->alloc) ok = wat_fail(w, at, "in quoted component: %s", e->message);
-      else ok = wat_oom(w);
-      kumi_error_free(e);
-    }
-  } else if (ok) {
-    tb_bytes(out, all.data, all.len);
-  }
-  tb_free(&all);
-  return ok;
-}
-
 /* The body of `(component id? ...)` from the cursor (after the id) up to
  * and including ')', as a new scope; the binary into out. */
 static bool component_body(wc_parser *p, const text_token *id, text_buf *out) {
@@ -385,7 +399,7 @@ static bool component_body(wc_parser *p, const text_token *id, text_buf *out) {
   if (wat_is_kw(wat_tok(w), "binary") || wat_is_kw(wat_tok(w), "quote")) {
     bool quote = wat_is_kw(wat_tok(w), "quote");
     w->i++;
-    return component_strings(p, quote, out) && wat_expect_rpar(w);
+    return wat_binary_or_quote(w, quote, "component", parse_component_text, out) && wat_expect_rpar(w);
   }
   if (p->depth >= 100) return wat_fail(w, w->i, "components nested too deeply");
   p->depth++;
@@ -402,86 +416,50 @@ static bool component_body(wc_parser *p, const text_token *id, text_buf *out) {
 
 static bool nested_component(wc_parser *p) {
   wat_parser *w = WC(p);
-  w->i += 2;
-  size_t id = wc_opt_id(p);
-  wc_toks ex = {0};
+  size_t id;
+  wc_toks ex;
+  if (!def_head(p, 2, &id, &ex)) return false;
+  if (at_inline_import(w)) return inline_import(p, CS_COMP, id, &ex);
   text_buf b;
   tb_init(&b, w->a);
   uint32_t index = 0;
-  if (!wc_inline_exports(p, &ex)) {
-    kb_vec_free(w->a, &ex);
-    tb_free(&b);
-    return false;
-  }
-  if (at_inline_import(w)) {
-    tb_free(&b);
-    return inline_import(p, CS_COMP, id, &ex);
-  }
   bool ok = component_body(p, id == SIZE_MAX ? NULL : &w->t[id], &b) &&
             wc_emit(p, 4, &b) && wc_bind(p, CS_COMP, id, &index);
   tb_free(&b);
-  if (!ok) {
-    kb_vec_free(w->a, &ex);
-    return false;
-  }
-  return wc_emit_inline_exports(p, &ex, CS_COMP, index);
+  return def_exports(p, ok, &ex, CS_COMP, index);
 }
 
-/* Inline exports of a component instance `(export "n" sortidx)*` up to ')'. */
-static bool inline_instance(wc_parser *p, text_buf *b) {
+/* A component inline export: `"n" attr* sortidx)`. */
+static bool export_item(wc_parser *p, text_buf *items) {
   wat_parser *w = WC(p);
-  text_buf items;
-  tb_init(&items, w->a);
-  uint32_t n = 0;
-  bool ok = true;
-  while (ok && wat_at_form(w, "export")) {
-    w->i += 2;
-    ok = wc_name_attrs(p, &items);
-    if (!ok) break;
-    size_t save = w->i;
-    int cs = -1;
-    if (wat_tok(w)->kind == TK_LPAR) {
-      w->i++;
-      cs = wc_sort(p);
-    }
-    w->i = save;
-    if (cs < 0) {
-      ok = wat_fail(w, w->i, "unexpected token, expected (sort index)");
-      break;
-    }
-    uint32_t index = 0;
-    ok = wc_ref(p, cs, true, &index) && wat_expect_rpar(w);
-    wc_put_sort(&items, cs);
-    tb_u32(&items, index);
-    n++;
+  if (!wc_name_attrs(p, items)) return false;
+  size_t save = w->i;
+  int cs = -1;
+  if (wat_tok(w)->kind == TK_LPAR) {
+    w->i++;
+    cs = wc_sort(p);
   }
-  tb_byte(b, 0x01);
-  tb_u32(b, n);
-  tb_bytes(b, items.data, items.len);
-  tb_free(&items);
+  w->i = save;
+  if (cs < 0) return wat_fail(w, w->i, "unexpected token, expected (sort index)");
+  uint32_t index = 0;
+  bool ok = wc_ref(p, cs, true, &index) && wat_expect_rpar(w);
+  wc_put_sort(items, cs);
+  tb_u32(items, index);
   return ok;
 }
 
+/* Inline exports of a component instance `(export "n" sortidx)*` up to ')'. */
+static bool inline_instance(wc_parser *p, text_buf *b) { return exports_instance(p, b, export_item); }
+
 static bool instance_def(wc_parser *p) {
   wat_parser *w = WC(p);
-  w->i += 2;
-  size_t id = wc_opt_id(p);
-  wc_toks ex = {0};
-  if (!wc_inline_exports(p, &ex)) {
-    kb_vec_free(w->a, &ex);
-    return false;
-  }
-  if (wat_at_form(w, "alias")) {
-    if (!wc_alias_abbrev(p, CS_INST, id)) {
-      kb_vec_free(w->a, &ex);
-      return false;
-    }
-    return wc_emit_inline_exports(p, &ex, CS_INST, p->sc->count[CS_INST] - 1);
-  }
-  if (at_inline_import(w)) return inline_import(p, CS_INST, id, &ex);
+  size_t id;
+  wc_toks ex;
+  bool ok = true;
+  if (!def_head(p, 2, &id, &ex)) return false;
+  if (alias_or_import(p, CS_INST, id, &ex, &ok)) return ok;
   text_buf b;
   tb_init(&b, w->a);
-  bool ok = true;
   if (wat_at_form(w, "instantiate")) {
     w->i += 2;
     uint32_t c = 0;
@@ -520,20 +498,14 @@ static bool instance_def(wc_parser *p) {
     ok = ok && wat_expect_rpar(w);
     tb_byte(&b, 0x00);
     tb_u32(&b, c);
-    tb_u32(&b, n);
-    tb_bytes(&b, args.data, args.len);
-    tb_free(&args);
+    put_items(&b, n, &args);
   } else {
     ok = inline_instance(p, &b);
   }
   uint32_t index = 0;
   ok = ok && wat_expect_rpar(w) && wc_emit(p, 5, &b) && wc_bind(p, CS_INST, id, &index);
   tb_free(&b);
-  if (!ok) {
-    kb_vec_free(w->a, &ex);
-    return false;
-  }
-  return wc_emit_inline_exports(p, &ex, CS_INST, index);
+  return def_exports(p, ok, &ex, CS_INST, index);
 }
 
 /* `(start f (value v)* (result (value id?))*)`. */
@@ -565,10 +537,8 @@ static bool start_def(wc_parser *p) {
     ok = ok && wat_expect_rpar(w) && wat_expect_rpar(w) && (kb_vec_push(w->a, &ids, id) || wat_oom(w));
     r++;
   }
-  tb_u32(&b, n);
-  tb_bytes(&b, args.data, args.len);
+  put_items(&b, n, &args);
   tb_u32(&b, r);
-  tb_free(&args);
   ok = ok && wat_expect_rpar(w) && wc_emit(p, 9, &b);
   for (size_t k = 0; ok && k < ids.len; k++) {
     size_t before = p->sc->named.len;
@@ -585,30 +555,16 @@ static bool start_def(wc_parser *p) {
  * first. */
 static bool func_def(wc_parser *p) {
   wat_parser *w = WC(p);
-  w->i += 2;
-  size_t id = wc_opt_id(p);
-  wc_toks ex = {0};
-  if (!wc_inline_exports(p, &ex)) {
-    kb_vec_free(w->a, &ex);
-    return false;
-  }
-  if (wat_at_form(w, "alias")) {
-    if (!wc_alias_abbrev(p, CS_FUNC, id)) {
-      kb_vec_free(w->a, &ex);
-      return false;
-    }
-    return wc_emit_inline_exports(p, &ex, CS_FUNC, p->sc->count[CS_FUNC] - 1);
-  }
-  if (at_inline_import(w)) return inline_import(p, CS_FUNC, id, &ex);
+  size_t id;
+  wc_toks ex;
+  bool ok;
+  if (!def_head(p, 2, &id, &ex)) return false;
+  if (alias_or_import(p, CS_FUNC, id, &ex, &ok)) return ok;
   uint32_t type = 0, index = 0;
-  bool ok = wc_typeuse(p, CS_FUNC, &type);
+  ok = wc_typeuse(p, CS_FUNC, &type);
   if (ok && !wat_at_form(w, "canon")) ok = wat_fail(w, w->i, "unexpected token, expected (canon lift ...)");
   ok = ok && wc_canon(p, true, CS_FUNC, id, true, type, &index) && wat_expect_rpar(w);
-  if (!ok) {
-    kb_vec_free(w->a, &ex);
-    return false;
-  }
-  return wc_emit_inline_exports(p, &ex, CS_FUNC, index);
+  return def_exports(p, ok, &ex, CS_FUNC, index);
 }
 
 /* `(core func|memory|... id? (alias ...))` or `(core func id? (canon ...))`. */
@@ -711,59 +667,41 @@ kumi_error *wat_parse_component_form(const kumi_allocator *a, const char *src, s
   return WC(&p)->err;
 }
 
-static kumi_error *parse_component_text(const kumi_allocator *a, const char *src, size_t len, bool quoted,
-                                        text_buf *out) {
-  kb_arena ar;
-  kb_arena_init(&ar, a);
-  text_token *toks;
-  size_t ntoks;
-  kumi_error *e = text_lex(&ar, src, len, &toks, &ntoks);
-  if (!e) {
-    wc_parser p;
-    parser_init(&p, a, src, len, toks, ntoks);
-    WC(&p)->quoted = quoted;
-    bool ok;
-    if (wat_at_form(WC(&p), "component")) {
-      ok = component_form(&p, out, NULL);
-    } else {
-      /* Bare definitions: the whole text is one component's body. */
-      wc_scope s;
-      wc_scope_init(&p, &s, SC_COMPONENT, NULL);
-      p.sc = &s;
-      ok = fields(&p) && wc_emit_pending_exports(&p);
-      p.sc = NULL;
-      if (ok) wc_finish_component(&s, out);
-      wc_scope_free(&s);
-    }
-    if (ok && wat_tok(WC(&p))->kind != TK_EOF) wat_fail(WC(&p), WC(&p)->i, "unexpected token");
-    e = WC(&p)->err;
-    if (!e && out->oom) e = kb_error_oom();
+static kumi_error *parse_component_tokens(const kumi_allocator *a, kb_arena *ar, const char *src, size_t len,
+                                          const text_token *toks, size_t ntoks, bool quoted, text_buf *out) {
+  (void)ar;
+  wc_parser p;
+  parser_init(&p, a, src, len, toks, ntoks);
+  WC(&p)->quoted = quoted;
+  bool ok;
+  if (wat_at_form(WC(&p), "component")) {
+    ok = component_form(&p, out, NULL);
+  } else {
+    /* Bare definitions: the whole text is one component's body. */
+    wc_scope s;
+    wc_scope_init(&p, &s, SC_COMPONENT, NULL);
+    p.sc = &s;
+    ok = fields(&p) && wc_emit_pending_exports(&p);
+    p.sc = NULL;
+    if (ok) wc_finish_component(&s, out);
+    wc_scope_free(&s);
   }
-  kb_arena_free(&ar);
+  if (ok && wat_tok(WC(&p))->kind != TK_EOF) wat_fail(WC(&p), WC(&p)->i, "unexpected token");
+  kumi_error *e = WC(&p)->err;
+  if (!e && out->oom) e = kb_error_oom();
   return e;
 }
 
-static kumi_error *finish_out(const kumi_allocator *a, kumi_error *e, text_buf *b, uint8_t **out, size_t *out_len) {
-  if (!e && b->oom) e = kb_error_oom();
-  if (e) {
-    tb_free(b);
-    return e;
-  }
-  uint8_t *r = kb_realloc(a, b->data, b->cap, b->len);
-  if (!r && b->len) {
-    tb_free(b);
-    return kb_error_oom();
-  }
-  *out = r;
-  *out_len = b->len;
-  return NULL;
+static kumi_error *parse_component_text(const kumi_allocator *a, const char *src, size_t len, bool quoted,
+                                        text_buf *out) {
+  return wat_lex_parse(a, src, len, quoted, out, parse_component_tokens);
 }
 
 kumi_error *text_parse_component(const kumi_allocator *a, const char *src, size_t len, uint8_t **out,
                                  size_t *out_len) {
   text_buf b;
   tb_init(&b, a);
-  return finish_out(a, parse_component_text(a, src, len, false, &b), &b, out, out_len);
+  return wat_finish_out(a, parse_component_text(a, src, len, false, &b), &b, out, out_len);
 }
 
 /* True when the first form of the text is `(component`. */

@@ -483,16 +483,23 @@ static bool field_data(wat_parser *p) {
   return ok;
 }
 
-static bool field_table(wat_parser *p) {
-  uint32_t index = p->next[WS_TABLE]++;
+/* The head of a `(func|table|memory|global|tag id? (export "n")*` field,
+ * the cursor after the keyword: *index in space ws (exported as kind).
+ * 1 when the field is an inline import `(import "m" "n") desc)`, read to
+ * its end; 0 when the field's own description follows; -1 on error. */
+static int field_head(wat_parser *p, int ws, uint8_t kind, uint32_t *index) {
+  *index = p->next[ws]++;
   if (wat_tok(p)->kind == TK_ID) p->i++;
-  if (!inline_exports(p, 1, index)) return false;
-  if (wat_at_form(p, "import")) {
-    p->i += 2;
-    if (!import_names(p) || !wat_expect_rpar(p)) return false;
-    tb_byte(&p->sec[SEC_IMPORT], 1);
-    return tabletype(p, &p->sec[SEC_IMPORT]) && wat_expect_rpar(p);
-  }
+  if (!inline_exports(p, kind, *index)) return -1;
+  if (!wat_at_form(p, "import")) return 0;
+  p->i += 2;
+  return import_names(p) && wat_expect_rpar(p) && import_desc(p, ws) && wat_expect_rpar(p) ? 1 : -1;
+}
+
+static bool field_table(wat_parser *p) {
+  uint32_t index;
+  int head = field_head(p, WS_TABLE, 1, &index);
+  if (head) return head > 0;
   uint8_t rt;
   size_t rn = wat_reftype_at(wat_tok(p), &rt);
   if (rn) {
@@ -527,15 +534,9 @@ static bool field_table(wat_parser *p) {
 }
 
 static bool field_memory(wat_parser *p) {
-  uint32_t index = p->next[WS_MEM]++;
-  if (wat_tok(p)->kind == TK_ID) p->i++;
-  if (!inline_exports(p, 2, index)) return false;
-  if (wat_at_form(p, "import")) {
-    p->i += 2;
-    if (!import_names(p) || !wat_expect_rpar(p)) return false;
-    tb_byte(&p->sec[SEC_IMPORT], 2);
-    return limits(p, &p->sec[SEC_IMPORT]) && wat_expect_rpar(p);
-  }
+  uint32_t index;
+  int head = field_head(p, WS_MEM, 2, &index);
+  if (head) return head > 0;
   if (wat_at_form(p, "data")) {
     /* (data string*): a memory just large enough, and an active segment. */
     p->i += 2;
@@ -571,15 +572,9 @@ static bool field_memory(wat_parser *p) {
 }
 
 static bool field_global(wat_parser *p) {
-  uint32_t index = p->next[WS_GLOBAL]++;
-  if (wat_tok(p)->kind == TK_ID) p->i++;
-  if (!inline_exports(p, 3, index)) return false;
-  if (wat_at_form(p, "import")) {
-    p->i += 2;
-    if (!import_names(p) || !wat_expect_rpar(p)) return false;
-    tb_byte(&p->sec[SEC_IMPORT], 3);
-    return globaltype(p, &p->sec[SEC_IMPORT]) && wat_expect_rpar(p);
-  }
+  uint32_t index;
+  int head = field_head(p, WS_GLOBAL, 3, &index);
+  if (head) return head > 0;
   text_buf *b = &p->sec[SEC_GLOBAL];
   if (!globaltype(p, b)) return false;
   p->sec_count[SEC_GLOBAL]++;
@@ -587,14 +582,9 @@ static bool field_global(wat_parser *p) {
 }
 
 static bool field_tag(wat_parser *p) {
-  uint32_t index = p->next[WS_TAG]++;
-  if (wat_tok(p)->kind == TK_ID) p->i++;
-  if (!inline_exports(p, 4, index)) return false;
-  if (wat_at_form(p, "import")) {
-    p->i += 2;
-    if (!import_names(p) || !wat_expect_rpar(p)) return false;
-    return import_desc(p, WS_TAG) && wat_expect_rpar(p);
-  }
+  uint32_t index;
+  int head = field_head(p, WS_TAG, 4, &index);
+  if (head) return head > 0;
   p->sec_count[SEC_TAG]++;
   return tagtype(p, &p->sec[SEC_TAG]) && wat_expect_rpar(p);
 }
@@ -608,14 +598,9 @@ static void reset_function(wat_parser *p) {
 }
 
 static bool field_func(wat_parser *p) {
-  uint32_t index = p->next[WS_FUNC]++;
-  if (wat_tok(p)->kind == TK_ID) p->i++;
-  if (!inline_exports(p, 0, index)) return false;
-  if (wat_at_form(p, "import")) {
-    p->i += 2;
-    if (!import_names(p) || !wat_expect_rpar(p)) return false;
-    return import_desc(p, WS_FUNC) && wat_expect_rpar(p);
-  }
+  uint32_t index;
+  int head = field_head(p, WS_FUNC, 0, &index);
+  if (head) return head > 0;
   wat_typeuse tu;
   uint32_t type, nparams;
   p->cur_func = index;
@@ -787,31 +772,6 @@ static bool module_fields(wat_parser *p, text_buf *out) {
 
 static kumi_error *parse_text(const kumi_allocator *a, const char *src, size_t len, bool quoted, text_buf *out);
 
-/* `binary string*` or `quote string*` after (module id?. */
-static bool module_strings(wat_parser *p, bool quote, text_buf *out) {
-  size_t at = p->i - 1;
-  if (p->quoted) return wat_fail(p, at, "unexpected token");
-  text_buf all;
-  tb_init(&all, p->a);
-  while (wat_tok(p)->kind == TK_STRING) {
-    tb_bytes(&all, wat_tok(p)->str, wat_tok(p)->slen);
-    p->i++;
-  }
-  bool ok = !all.oom || wat_oom(p);
-  if (ok && quote) {
-    kumi_error *e = parse_text(p->a, (const char *)all.data, all.len, true, out);
-    if (e) {
-      if (e->alloc) ok = wat_fail(p, at, "in quoted module: %s", e->message);
-      else ok = wat_oom(p);
-      kumi_error_free(e);
-    }
-  } else if (ok) {
-    tb_bytes(out, all.data, all.len);
-  }
-  tb_free(&all);
-  return ok;
-}
-
 /* The form `(module id? ...)` at the cursor, which must be there. */
 static bool module_form(wat_parser *p, text_buf *out) {
   if (!wat_expect_form(p, "module")) return false;
@@ -825,7 +785,7 @@ static bool module_form(wat_parser *p, text_buf *out) {
   if (wat_is_kw(wat_tok(p), "binary") || wat_is_kw(wat_tok(p), "quote")) {
     bool quote = wat_is_kw(wat_tok(p), "quote");
     p->i++;
-    ok = module_strings(p, quote, out);
+    ok = wat_binary_or_quote(p, quote, "module", parse_text, out);
   } else {
     ok = module_fields(p, out);
   }
@@ -844,22 +804,19 @@ static bool parse_module(wat_parser *p, text_buf *out) {
   return true;
 }
 
-static kumi_error *parse_text(const kumi_allocator *a, const char *src, size_t len, bool quoted, text_buf *out) {
-  kb_arena ar;
-  kb_arena_init(&ar, a);
-  text_token *toks;
-  size_t ntoks;
-  kumi_error *e = text_lex(&ar, src, len, &toks, &ntoks);
-  if (!e) {
-    wat_parser p;
-    parser_init(&p, a, &ar, src, len, toks, ntoks);
-    p.quoted = quoted;
-    parse_module(&p, out);
-    e = p.err;
-    parser_free(&p);
-  }
-  kb_arena_free(&ar);
+static kumi_error *parse_tokens(const kumi_allocator *a, kb_arena *ar, const char *src, size_t len,
+                                const text_token *toks, size_t ntoks, bool quoted, text_buf *out) {
+  wat_parser p;
+  parser_init(&p, a, ar, src, len, toks, ntoks);
+  p.quoted = quoted;
+  parse_module(&p, out);
+  kumi_error *e = p.err;
+  parser_free(&p);
   return e;
+}
+
+static kumi_error *parse_text(const kumi_allocator *a, const char *src, size_t len, bool quoted, text_buf *out) {
+  return wat_lex_parse(a, src, len, quoted, out, parse_tokens);
 }
 
 kumi_error *wat_parse_module_form(const kumi_allocator *a, const char *src, size_t len, const text_token *toks,
@@ -881,19 +838,5 @@ kumi_error *wat_parse_module_form(const kumi_allocator *a, const char *src, size
 kumi_error *text_parse_wat(const kumi_allocator *a, const char *src, size_t len, uint8_t **out, size_t *out_len) {
   text_buf b;
   tb_init(&b, a);
-  kumi_error *e = parse_text(a, src, len, false, &b);
-  if (!e && b.oom) e = kb_error_oom();
-  if (e) {
-    tb_free(&b);
-    return e;
-  }
-  /* Hand back an allocation of exactly out_len bytes. */
-  uint8_t *r = kb_realloc(a, b.data, b.cap, b.len);
-  if (!r) {
-    tb_free(&b);
-    return kb_error_oom();
-  }
-  *out = r;
-  *out_len = b.len;
-  return NULL;
+  return wat_finish_out(a, parse_text(a, src, len, false, &b), &b, out, out_len);
 }

@@ -17,32 +17,34 @@
 #include "text/text.h"
 
 #include <dirent.h>
-#include "../test.h"
+#include "text_harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+/* One binary printed by a printer (module or component), all through a;
+ * the text freed. */
+typedef kumi_error *(*printer)(const kumi_allocator *a, const uint8_t *bytes, size_t len, char **out,
+                               size_t *out_len);
+typedef struct print_case {
+  printer print;
+  const uint8_t *bytes;
+  size_t len;
+} print_case;
 
-typedef struct counting {
-  long long live;
-  long allocs;
-  long fail_at; /* 0: never */
-} counting;
-
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  if (new_size == 0) {
-    if (p) c->live -= (long long)old_size;
-    free(p);
-    return NULL;
+static bool print_op(const kumi_allocator *a, void *ctx) {
+  const print_case *pc = ctx;
+  char *text;
+  size_t tl;
+  kumi_error *e = pc->print(a, pc->bytes, pc->len, &text, &tl);
+  if (e) {
+    kumi_error_free(e);
+    return false;
   }
-  c->allocs++;
-  if (c->fail_at && c->allocs >= c->fail_at) return NULL;
-  void *r = realloc(p, new_size);
-  if (r) c->live += (long long)new_size - (long long)(p ? old_size : 0);
-  return r;
+  kb_free(a, text, tl + 1);
+  return true;
 }
 
 /* RT_EQUIVALENT: the bytes differ but both print to the same text, i.e.
@@ -181,24 +183,8 @@ static void test_samples(void) {
     CHECK(r == RT_SAME);
 
     /* No leaks, and a clean error for every failed allocation. */
-    counting c = {0, 0, 0};
-    kumi_allocator ca = {counting_realloc, &c};
-    char *text;
-    size_t tl;
-    e = text_print_module(&ca, b, n, &text, &tl);
-    CHECK(e == NULL);
-    if (!e) kb_free(&ca, text, tl + 1);
-    CHECK(c.live == 0);
-    long total = c.allocs;
-    for (long f = 1; f <= total; f++) {
-      counting d = {0, 0, f};
-      kumi_allocator da = {counting_realloc, &d};
-      e = text_print_module(&da, b, n, &text, &tl);
-      if (e) kumi_error_free(e);
-      else kb_free(&da, text, tl + 1);
-      if (d.live != 0) fprintf(stderr, "leak when allocation %ld fails\n", f);
-      CHECK(d.live == 0);
-    }
+    print_case pc = {text_print_module, b, n};
+    text_check_alloc_failures("module", print_op, &pc, false);
     kb_free(a, b, n);
   }
   /* Bad input: an error, not a crash. */
@@ -324,22 +310,8 @@ static void test_components(void) {
   kb_free(a, text, tl + 1);
 
   /* No leaks, and a clean error for every failed allocation. */
-  counting c = {0, 0, 0};
-  kumi_allocator ca = {counting_realloc, &c};
-  e = text_print_component(&ca, b, sizeof b, &text, &tl);
-  CHECK(e == NULL);
-  if (!e) kb_free(&ca, text, tl + 1);
-  CHECK(c.live == 0);
-  long total = c.allocs;
-  for (long f = 1; f <= total; f++) {
-    counting d = {0, 0, f};
-    kumi_allocator da = {counting_realloc, &d};
-    e = text_print_component(&da, b, sizeof b, &text, &tl);
-    if (e) kumi_error_free(e);
-    else kb_free(&da, text, tl + 1);
-    if (d.live != 0) fprintf(stderr, "component: leak when allocation %ld fails\n", f);
-    CHECK(d.live == 0);
-  }
+  print_case pc = {text_print_component, b, sizeof b};
+  text_check_alloc_failures("component", print_op, &pc, false);
 
   /* Every truncation is an error or a text, never a crash; a damaged
    * component-name section only loses names. */

@@ -4,32 +4,11 @@
  * clean failure when any allocation fails, or on truncated input). */
 #include "text/wast.h"
 
-#include "../test.h"
+#include "text_harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-
-typedef struct counting {
-  long long live;
-  long allocs;
-  long fail_at; /* 0: never */
-} counting;
-
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  if (new_size == 0) {
-    if (p) c->live -= (long long)old_size;
-    free(p);
-    return NULL;
-  }
-  c->allocs++;
-  if (c->fail_at && c->allocs >= c->fail_at) return NULL;
-  void *r = realloc(p, new_size);
-  if (r) c->live += (long long)new_size - (long long)(p ? old_size : 0);
-  return r;
-}
 
 static bool bytes_are(text_wast_bytes b, const char *s) { return b.p && b.len == strlen(s) && memcmp(b.p, s, b.len) == 0; }
 
@@ -140,31 +119,24 @@ static void test_errors(void) {
 
 /* Every allocation failure gives an error without leaks; every prefix of
  * the script parses or fails cleanly. */
-static void test_alloc_and_truncation(void) {
-  counting c = {0, 0, 0};
-  kumi_allocator ca = {counting_realloc, &c};
+static bool parse_op(const kumi_allocator *a, void *ctx) {
+  (void)ctx;
   text_wast_script sc;
-  kumi_error *e = text_wast_parse(&sc, &ca, script, sizeof script - 1);
-  CHECK(e == NULL);
+  kumi_error *e = text_wast_parse(&sc, a, script, sizeof script - 1);
   if (e) kumi_error_free(e);
   text_wast_free(&sc);
-  CHECK(c.live == 0);
-  long total = c.allocs;
-  for (long f = 1; f <= total; f++) {
-    counting d = {0, 0, f};
-    kumi_allocator da = {counting_realloc, &d};
-    e = text_wast_parse(&sc, &da, script, sizeof script - 1);
-    CHECK(e != NULL);
-    if (e) kumi_error_free(e);
-    text_wast_free(&sc);
-    if (d.live) fprintf(stderr, "leak when allocation %ld fails\n", f);
-    CHECK(d.live == 0);
-  }
+  return e == NULL;
+}
+
+static void test_alloc_and_truncation(void) {
+  text_check_alloc_failures("script", parse_op, NULL, true);
+  text_wast_script sc;
+  kumi_error *e;
   /* Allocation failures while a module form is parsed (plain and
    * `definition`). */
   for (size_t m = 0; m < 2; m++) {
-    counting d = {0, 0, 0};
-    kumi_allocator da = {counting_realloc, &d};
+    test_alloc d;
+    kumi_allocator da = test_alloc_init(&d, -1);
     e = text_wast_parse(&sc, &da, script, sizeof script - 1);
     CHECK(e == NULL && sc.ncmds == 14);
     if (e) {
@@ -181,19 +153,19 @@ static void test_alloc_and_truncation(void) {
     if (!e) kb_free(&da, bin, bl);
     need = d.allocs - base;
     for (long f = 1; f <= need; f++) {
-      d.fail_at = d.allocs + f;
+      d.fail_after = d.allocs + f - 1;
       e = text_wast_module(&sc, cmd, &bin, &bl);
-      d.fail_at = 0;
+      d.fail_after = -1;
       CHECK(e != NULL);
       if (e) kumi_error_free(e);
       else kb_free(&da, bin, bl);
     }
     text_wast_free(&sc);
-    CHECK(d.live == 0);
+    CHECK(test_alloc_clean(&d));
   }
   for (size_t n = 0; n < sizeof script - 1; n++) {
-    counting d = {0, 0, 0};
-    kumi_allocator da = {counting_realloc, &d};
+    test_alloc d;
+    kumi_allocator da = test_alloc_init(&d, -1);
     e = text_wast_parse(&sc, &da, script, n);
     if (e) kumi_error_free(e);
     for (size_t k = 0; !e && k < sc.ncmds; k++) {
@@ -204,8 +176,7 @@ static void test_alloc_and_truncation(void) {
       else if (sc.cmds[k].has_module) kb_free(&da, bin, bl);
     }
     text_wast_free(&sc);
-    if (d.live) fprintf(stderr, "leak for a prefix of %zu bytes\n", n);
-    CHECK(d.live == 0);
+    CHECKF(test_alloc_clean(&d), "leak for a prefix of %zu bytes", n);
   }
 }
 

@@ -6,32 +6,10 @@
 #include "text/wat.h"
 #include "text/text.h"
 
-#include "../test.h"
+#include "text_harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-
-/* An allocator that counts live bytes and can fail the Nth allocation. */
-typedef struct counting {
-  long long live;
-  long allocs;
-  long fail_at; /* 0: never */
-} counting;
-
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counting *c = ud;
-  if (new_size == 0) {
-    if (p) c->live -= (long long)old_size;
-    free(p);
-    return NULL;
-  }
-  c->allocs++;
-  if (c->fail_at && c->allocs >= c->fail_at) return NULL;
-  void *r = realloc(p, new_size);
-  if (r) c->live += (long long)new_size - (long long)(p ? old_size : 0);
-  return r;
-}
 
 /* Parses src; on success compares with want (module body after the 8-byte
  * header) when given. Returns the error message (static copy) or NULL. */
@@ -488,6 +466,20 @@ static void test_script_forms(void) {
   kb_arena_free(&ar);
 }
 
+/* Parses the text ctx through a, the binary or error freed. */
+static bool parse_op(const kumi_allocator *a, void *ctx) {
+  const char *src = ctx;
+  uint8_t *out;
+  size_t len;
+  kumi_error *e = text_parse_wat(a, src, strlen(src), &out, &len);
+  if (e) {
+    kumi_error_free(e);
+    return false;
+  }
+  kb_free(a, out, len);
+  return true;
+}
+
 /* Every allocation failure point yields an error, never a crash or a leak. */
 static void test_allocation(void) {
   static const char src[] =
@@ -497,35 +489,16 @@ static void test_allocation(void) {
       " (func $f (export \"f\") (param $p i32) (result i32) (local $l f64)"
       "   (block $b (result i32) (br_table $b $b (i32.const 1) (local.get $p))))"
       " (elem declare func $f) (data \"x\") (start $f2) (func $f2 (f32.const 1.5) drop))";
-  counting c = {0, 0, 0};
-  kumi_allocator a = {counting_realloc, &c};
+  text_check_alloc_failures("module", parse_op, (void *)src, false);
+  /* Errors are freed without leaks too. */
+  test_alloc c;
+  kumi_allocator a = test_alloc_init(&c, -1);
   uint8_t *out;
   size_t len;
-  kumi_error *e = text_parse_wat(&a, src, sizeof src - 1, &out, &len);
-  CHECK(e == NULL);
-  if (!e) kb_free(&a, out, len);
-  CHECK(c.live == 0);
-  long total = c.allocs;
-  int clean = 0;
-  for (long k = 1; k <= total; k++) {
-    counting f = {0, 0, k};
-    kumi_allocator fa = {counting_realloc, &f};
-    e = text_parse_wat(&fa, src, sizeof src - 1, &out, &len);
-    if (e) {
-      kumi_error_free(e);
-    } else {
-      kb_free(&fa, out, len);
-    }
-    if (f.live == 0) clean++;
-  }
-  CHECK(clean == total);
-  /* Errors are freed without leaks too. */
-  counting c2 = {0, 0, 0};
-  kumi_allocator a2 = {counting_realloc, &c2};
-  e = text_parse_wat(&a2, "(func (br 9) (frob))", 20, &out, &len);
+  kumi_error *e = text_parse_wat(&a, "(func (br 9) (frob))", 20, &out, &len);
   CHECK(e != NULL);
   kumi_error_free(e);
-  CHECK(c2.live == 0);
+  CHECK(test_alloc_clean(&c));
 }
 
 int main(void) {

@@ -15,59 +15,16 @@
 #define _XOPEN_SOURCE 700
 #include "wit/wit.h"
 
+#include "wit_harness.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
-/* Paths are formatted into fixed buffers; a path too long for them is
- * simply cut, which the checks then report. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-#endif
-
-static int passed, failed;
-#define CHECK(cond, ...)                                            \
-  do {                                                              \
-    if (cond) {                                                     \
-      passed++;                                                     \
-    } else {                                                        \
-      failed++;                                                     \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                 \
-      fputc('\n', stderr);                                          \
-    }                                                               \
-  } while (0)
-
-/* ---- a counting allocator ---- */
-typedef struct counts {
-  long long blocks, bytes;
-} counts;
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counts *c = ud;
-  if (new_size == 0) {
-    if (p) {
-      c->blocks--;
-      c->bytes -= (long long)old_size;
-    }
-    free(p);
-    return NULL;
-  }
-  void *q = realloc(p, new_size);
-  if (!q) return NULL;
-  if (!p) c->blocks++;
-  c->bytes += (long long)new_size - (long long)(p ? old_size : 0);
-  return q;
-}
-
 /* ---- helpers ---- */
 
 #include "files.h"
-
-static const kumi_allocator *alloc_hook;
-
-/* snprintf whose truncation is checked (an over-long path is skipped). */
-#define FMT(buf, ...) (snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
 
 /* Loads and prints the main package (plus its dependencies nested when
  * with_deps); NULL on error with *err set. */
@@ -123,69 +80,45 @@ static void check_fixed_point(const char *label, const char *text, size_t len, c
 
 static int wasi_packages;
 
+static void wasi_package(void *ctx, const char *vdir, const char *version, const char *proposal, const char *pdir) {
+  (void)ctx;
+  char label[4300];
+  const char *deps[1] = {vdir};
+  for (int all = 0; all < 2; all++) {
+    (void)FMT(label, "wasi %s/%s%s", version, proposal, all ? " (all features)" : "");
+    wit_load_opts o = wit_path_opts(pdir, deps);
+    kumi_error *e;
+    size_t len;
+    char *text = load_print(&o, all, false, &e, &len);
+    CHECK(!e && text && len > 0, "%s: %s", label, e ? kumi_error_message(e) : "no output");
+    if (e) kumi_error_free(e);
+    if (!text) continue;
+    wasi_packages += !all;
+    check_fixed_point(label, text, len, deps, 1, all, false);
+    free_text(text, len);
+    /* Self-contained: the dependencies printed as nested packages. */
+    text = load_print(&o, all, true, &e, &len);
+    CHECK(!e && text, "%s (with deps): %s", label, e ? kumi_error_message(e) : "");
+    if (e) kumi_error_free(e);
+    if (text) check_fixed_point(label, text, len, NULL, 0, all, true);
+    free_text(text, len);
+  }
+}
+
 static void test_wasi(const char *shared) {
-  char root[4096];
-  (void)FMT(root, "%s/spec/wasi", shared);
-  if (!is_dir(root)) {
-    printf("skipped: WASI WIT tests (%s not found; set KUMI_SHARED_DIR)\n", root);
-    return;
-  }
-  char **versions;
-  size_t nv = list_dir(root, &versions);
-  for (size_t v = 0; v < nv; v++) {
-    char vdir[4096];
-    (void)FMT(vdir, "%s/%s", root, versions[v]);
-    if (!is_dir(vdir)) continue;
-    char **props;
-    size_t np = list_dir(vdir, &props);
-    for (size_t p = 0; p < np; p++) {
-      char pdir[4200], label[4300];
-      (void)FMT(pdir, "%s/%s", vdir, props[p]);
-      if (!is_dir(pdir)) continue;
-      const char *deps[1] = {vdir};
-      for (int all = 0; all < 2; all++) {
-        (void)FMT(label, "wasi %s/%s%s", versions[v], props[p], all ? " (all features)" : "");
-        wit_load_opts o;
-        memset(&o, 0, sizeof o);
-        o.path = pdir;
-        o.deps = deps;
-        o.ndeps = 1;
-        kumi_error *e;
-        size_t len;
-        char *text = load_print(&o, all, false, &e, &len);
-        CHECK(!e && text && len > 0, "%s: %s", label, e ? kumi_error_message(e) : "no output");
-        if (e) kumi_error_free(e);
-        if (!text) continue;
-        wasi_packages += !all;
-        check_fixed_point(label, text, len, deps, 1, all, false);
-        free_text(text, len);
-        /* Self-contained: the dependencies printed as nested packages. */
-        text = load_print(&o, all, true, &e, &len);
-        CHECK(!e && text, "%s (with deps): %s", label, e ? kumi_error_message(e) : "");
-        if (e) kumi_error_free(e);
-        if (text) check_fixed_point(label, text, len, NULL, 0, all, true);
-        free_text(text, len);
-      }
-    }
-    free_list(props, np);
-  }
-  free_list(versions, nv);
+  if (!wit_each_wasi_package(shared, "WASI WIT tests", wasi_package, NULL)) return;
   CHECK(wasi_packages >= 13, "only %d WASI packages found", wasi_packages);
 
   /* A feature selected by name: wasi:clocks@0.2.12 timezone is unstable. */
   char clocks[4200], vdir[4200];
-  (void)FMT(vdir, "%s/0.2.12", root);
-  (void)FMT(clocks, "%s/0.2.12/clocks", root);
+  (void)FMT(vdir, "%s/spec/wasi/0.2.12", shared);
+  (void)FMT(clocks, "%s/spec/wasi/0.2.12/clocks", shared);
   if (is_dir(clocks)) {
     for (int with = 0; with < 2; with++) {
       wit_resolve *r = wit_resolve_new(alloc_hook);
       if (with) wit_resolve_enable_feature(r, "clocks-timezone");
       const char *deps[1] = {vdir};
-      wit_load_opts o;
-      memset(&o, 0, sizeof o);
-      o.path = clocks;
-      o.deps = deps;
-      o.ndeps = 1;
+      wit_load_opts o = wit_path_opts(clocks, deps);
       uint32_t pkg;
       char *text = NULL;
       size_t len = 0;
@@ -466,20 +399,12 @@ static void test_fuzz(const char *shared) {
 }
 
 int main(void) {
-  counts c = {0, 0};
+  counts c = {0, 0, 0};
   kumi_allocator a = {counting_realloc, &c};
   alloc_hook = &a;
-  char src[4096];
-  const char *file = __FILE__;
-  (void)FMT(src, "%s", file);
-  char *slash = strrchr(src, '/');
-  if (slash) *slash = 0; /* tests/wit */
-  else snprintf(src, sizeof src, ".");
-  char errors[4200], shared[4200];
+  char src[4096], shared[4200], errors[4200];
+  wit_test_dirs(__FILE__, src, sizeof src, shared, sizeof shared);
   (void)FMT(errors, "%s/errors", src);
-  const char *env = getenv("KUMI_SHARED_DIR");
-  if (env && *env) snprintf(shared, sizeof shared, "%s", env);
-  else snprintf(shared, sizeof shared, "%s/../../../shared", src);
 
   test_kitchen();
   test_errors(errors);

@@ -24,54 +24,13 @@
 #include "wit/wit.h"
 #include "wit/wit_bin.h"
 
+#include "wit_harness.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-#endif
-
-static int passed, failed;
-#define CHECK(cond, ...)                                                         \
-  do {                                                                           \
-    if (cond) {                                                                  \
-      passed++;                                                                  \
-    } else {                                                                     \
-      failed++;                                                                  \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                              \
-      fputc('\n', stderr);                                                       \
-    }                                                                            \
-  } while (0)
-
-typedef struct counts {
-  long long blocks, bytes;
-  long long fail_in; /* > 0: the fail_in-th allocation from now fails */
-} counts;
-static void *counting_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
-  counts *c = ud;
-  if (new_size && c->fail_in > 0 && --c->fail_in == 0) return NULL;
-  if (new_size == 0) {
-    if (p) {
-      c->blocks--;
-      c->bytes -= (long long)old_size;
-    }
-    free(p);
-    return NULL;
-  }
-  void *q = realloc(p, new_size);
-  if (!q) return NULL;
-  if (!p) c->blocks++;
-  c->bytes += (long long)new_size - (long long)(p ? old_size : 0);
-  return q;
-}
-
-static const kumi_allocator *alloc_hook;
-
-#define FMT(buf, ...) (snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
 
 #include "files.h"
 
@@ -185,11 +144,7 @@ static void check_package(const char *jco_dir, const char *vdir, const char *ver
   char dir[4096];
   (void)FMT(dir, "%s/%s", vdir, prop);
   const char *deps[1] = {vdir};
-  wit_load_opts o;
-  memset(&o, 0, sizeof o);
-  o.path = dir;
-  o.deps = deps;
-  o.ndeps = 1;
+  wit_load_opts o = wit_path_opts(dir, deps);
   wit_resolve *r = wit_resolve_new(alloc_hook);
   uint32_t pkg;
   kumi_error *e = r ? wit_resolve_load(r, &o, &pkg) : kb_error_oom();
@@ -242,28 +197,14 @@ static void check_package(const char *jco_dir, const char *vdir, const char *ver
   wit_resolve_free(r);
 }
 
+static void wasi_package(void *jco_dir, const char *vdir, const char *version, const char *proposal,
+                         const char *pdir) {
+  (void)pdir;
+  check_package(jco_dir, vdir, version, proposal);
+}
+
 static void test_wasi(const char *shared, const char *jco_dir) {
-  char root[4096];
-  (void)FMT(root, "%s/spec/wasi", shared);
-  if (!is_dir(root)) {
-    printf("skipped: WASI packages (%s not found; set KUMI_SHARED_DIR)\n", root);
-    return;
-  }
-  char **versions;
-  size_t nv = list_dir(root, &versions);
-  for (size_t v = 0; v < nv; v++) {
-    char vdir[4096];
-    (void)FMT(vdir, "%s/%s", root, versions[v]);
-    if (versions[v][0] < '0' || versions[v][0] > '9' || !is_dir(vdir)) continue; /* preview1 is witx */
-    char **props;
-    size_t np = list_dir(vdir, &props);
-    for (size_t i = 0; i < np; i++) {
-      char pdir[4200];
-      if (FMT(pdir, "%s/%s", vdir, props[i]) && is_dir(pdir)) check_package(jco_dir, vdir, versions[v], props[i]);
-    }
-    free_list(props, np);
-  }
-  free_list(versions, nv);
+  (void)wit_each_wasi_package(shared, "WASI packages", wasi_package, (void *)jco_dir);
 }
 
 /* ---- a package using every construct (the one of test_wit.c) ---- */
@@ -343,6 +284,27 @@ static void test_kitchen(bool all) {
 
 /* ---- components ---- */
 
+/* Decodes the component bin (the file path) and prints its WIT: true when
+ * that is want (jco's text) to the byte. */
+static bool prints_as(const char *path, const uint8_t *bin, size_t bl, const void *want, size_t wl) {
+  wit_resolve *r = wit_resolve_new(alloc_hook);
+  uint32_t pkg;
+  kumi_error *e = r ? wit_decode(r, bin, bl, &pkg) : kb_error_oom();
+  CHECK(!e, "%s: decode: %s", path, e ? kumi_error_message(e) : "");
+  bool same = false;
+  if (e) {
+    kumi_error_free(e);
+  } else {
+    size_t tl = 0;
+    char *text = print_pkg(r, pkg, &tl);
+    same = text && tl == wl && !memcmp(text, want, wl);
+    CHECK(same, "%s: printed world differs from jco's", path);
+    if (text) kb_free(alloc_hook, text, tl + 1);
+  }
+  wit_resolve_free(r);
+  return same;
+}
+
 static int comp_total, comp_same;
 
 static void test_components(const char *shared, const char *jco_dir) {
@@ -370,22 +332,7 @@ static void test_components(const char *shared, const char *jco_dir) {
       uint8_t *want = (uint8_t *)read_file(want_path, &wl), *bin = (uint8_t *)read_file(wasm_path, &bl);
       CHECK(want && bin, "%s: cannot read", wasm_path);
       comp_total++;
-      if (want && bin) {
-        wit_resolve *r = wit_resolve_new(alloc_hook);
-        uint32_t pkg;
-        kumi_error *e = r ? wit_decode(r, bin, bl, &pkg) : kb_error_oom();
-        CHECK(!e, "%s: decode: %s", wasm_path, e ? kumi_error_message(e) : "");
-        if (e) kumi_error_free(e);
-        if (!e) {
-          size_t tl = 0;
-          char *text = print_pkg(r, pkg, &tl);
-          bool same = text && tl == wl && !memcmp(text, want, wl);
-          CHECK(same, "%s: printed world differs from jco's", wasm_path);
-          comp_same += same;
-          if (text) kb_free(alloc_hook, text, tl + 1);
-        }
-        wit_resolve_free(r);
-      }
+      if (want && bin) comp_same += prints_as(wasm_path, bin, bl, want, wl);
       free(want);
       free(bin);
     }
@@ -429,21 +376,7 @@ static void test_extra(const char *jco_dir) {
   size_t bl = 0, wl = 0;
   uint8_t *bin = (uint8_t *)read_file(comp, &bl), *w = (uint8_t *)read_file(want, &wl);
   CHECK(bin && w, "%s: cannot read", comp);
-  if (bin && w) {
-    r = wit_resolve_new(alloc_hook);
-    e = r ? wit_decode(r, bin, bl, &pkg) : kb_error_oom();
-    CHECK(!e, "%s: %s", comp, e ? kumi_error_message(e) : "");
-    if (e) kumi_error_free(e);
-    if (!e) {
-      size_t tl = 0;
-      char *text = print_pkg(r, pkg, &tl);
-      bool same = text && tl == wl && !memcmp(text, w, wl);
-      CHECK(same, "%s: printed world differs from jco's", comp);
-      extra_same += same;
-      if (text) kb_free(alloc_hook, text, tl + 1);
-    }
-    wit_resolve_free(r);
-  }
+  if (bin && w) extra_same += prints_as(comp, bin, bl, w, wl);
   free(bin);
   free(w);
 }
@@ -503,26 +436,29 @@ static void fuzz_file(const char *path, int iters) {
   free(bin);
 }
 
-static void test_fuzz(const char *shared) {
-  char dir[4096];
+/* Loads the WASI 0.2.12 io package and encodes it: *bin (NULL when the
+ * package is missing or anything failed), *pkg; the resolve to free. */
+static wit_resolve *load_io(const char *shared, uint32_t *pkg, uint8_t **bin, size_t *len) {
+  char dir[4096], vdir[4096];
   (void)FMT(dir, "%s/spec/wasi/0.2.12/io", shared);
-  char vdir[4096];
   (void)FMT(vdir, "%s/spec/wasi/0.2.12", shared);
-  if (!is_dir(dir)) return;
+  *bin = NULL;
+  *len = 0;
+  if (!is_dir(dir)) return NULL;
   const char *deps[1] = {vdir};
-  wit_load_opts o;
-  memset(&o, 0, sizeof o);
-  o.path = dir;
-  o.deps = deps;
-  o.ndeps = 1;
+  wit_load_opts o = wit_path_opts(dir, deps);
   wit_resolve *r = wit_resolve_new(alloc_hook);
-  uint32_t pkg;
-  kumi_error *e = r ? wit_resolve_load(r, &o, &pkg) : kb_error_oom();
-  uint8_t *bin = NULL;
-  size_t len = 0;
-  if (!e) e = wit_encode_package(r, pkg, &bin, &len);
+  kumi_error *e = r ? wit_resolve_load(r, &o, pkg) : kb_error_oom();
+  if (!e) e = wit_encode_package(r, *pkg, bin, len);
   if (e) kumi_error_free(e);
-  wit_resolve_free(r);
+  return r;
+}
+
+static void test_fuzz(const char *shared) {
+  uint32_t pkg;
+  uint8_t *bin;
+  size_t len;
+  wit_resolve_free(load_io(shared, &pkg, &bin, &len));
   if (!bin) return;
   mutate_run(bin, len, 3000, 0x9e3779b97f4a7c15ull);
   kb_free(alloc_hook, bin, len);
@@ -542,23 +478,11 @@ static void test_fuzz(const char *shared) {
  * an error or success, never a crash or a leak. */
 static int oom_points;
 static void test_oom(const char *shared, counts *c) {
-  char dir[4096], vdir[4096];
-  (void)FMT(dir, "%s/spec/wasi/0.2.12/io", shared);
-  (void)FMT(vdir, "%s/spec/wasi/0.2.12", shared);
-  if (!is_dir(dir)) return;
-  const char *deps[1] = {vdir};
-  wit_load_opts o;
-  memset(&o, 0, sizeof o);
-  o.path = dir;
-  o.deps = deps;
-  o.ndeps = 1;
-  wit_resolve *r = wit_resolve_new(alloc_hook);
   uint32_t pkg;
-  kumi_error *e = r ? wit_resolve_load(r, &o, &pkg) : kb_error_oom();
-  uint8_t *bin = NULL;
-  size_t len = 0;
-  if (!e) e = wit_encode_package(r, pkg, &bin, &len);
-  if (e) kumi_error_free(e);
+  uint8_t *bin;
+  size_t len;
+  wit_resolve *r = load_io(shared, &pkg, &bin, &len);
+  kumi_error *e;
   for (long long n = 1; bin && n < 100000; n++) {
     c->fail_in = n;
     uint8_t *b2 = NULL;
@@ -592,16 +516,9 @@ int main(void) {
   counts c = {0, 0, 0};
   kumi_allocator a = {counting_realloc, &c};
   alloc_hook = &a;
-  char src[4096];
-  (void)FMT(src, "%s", __FILE__);
-  char *slash = strrchr(src, '/');
-  if (slash) *slash = 0; /* tests/wit */
-  else snprintf(src, sizeof src, ".");
-  char jco_dir[4200], shared[4200];
+  char src[4096], shared[4200], jco_dir[4200];
+  wit_test_dirs(__FILE__, src, sizeof src, shared, sizeof shared);
   (void)FMT(jco_dir, "%s/jco", src);
-  const char *env = getenv("KUMI_SHARED_DIR");
-  if (env && *env) snprintf(shared, sizeof shared, "%s", env);
-  else snprintf(shared, sizeof shared, "%s/../../../shared", src);
 
   test_oom(shared, &c);
   test_kitchen(false);
