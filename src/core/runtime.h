@@ -142,6 +142,22 @@ typedef struct core_exec {
   _Atomic int interrupt;
 } core_exec;
 
+/* The per-thread part of core_exec (stacks, depths, the pending
+ * exception; not fuel nor the interrupt flag): a Component Model thread
+ * that runs on its own native stack (a fiber, src/component/async.h) has
+ * its own interpreter stacks, so that threads suspended in the middle of
+ * wasm code do not share them. Zeroed: no stacks yet (the interpreter
+ * allocates them on first use). */
+typedef struct core_exec_thread {
+  core_slot *stack;
+  size_t stack_cap;
+  uint32_t depth, host_depth;
+  void *frames;
+  size_t frames_cap;
+  size_t sp;
+  core_exn *exn;
+} core_exec_thread;
+
 struct kumi_store {
   kumi_engine *engine;
   const kumi_allocator *alloc;
@@ -155,6 +171,12 @@ struct kumi_store {
   KB_VEC(kumi_instance *) instances;
   core_exec exec;
 };
+
+/* Exchanges the per-thread fields of s->exec with t: before switching to
+ * another native stack, and back after. Not on the interpreter's path. */
+void core_exec_swap(kumi_store *s, core_exec_thread *t);
+/* Frees the stacks of t (a thread's, not swapped in). */
+void core_exec_thread_free(kumi_store *s, core_exec_thread *t);
 
 /* Returns the store-wide id of a function type (interning a copy), or
  * UINT32_MAX on OOM. */

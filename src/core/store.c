@@ -17,6 +17,26 @@ static void exec_free(kumi_store *s) {
   kb_free(s->alloc, s->exec.frames, s->exec.frames_cap);
 }
 
+void core_exec_swap(kumi_store *s, core_exec_thread *t) {
+  core_exec *x = &s->exec;
+  core_exec_thread cur = {x->stack, x->stack_cap, x->depth, x->host_depth, x->frames, x->frames_cap, x->sp, x->exn};
+  x->stack = t->stack;
+  x->stack_cap = t->stack_cap;
+  x->depth = t->depth;
+  x->host_depth = t->host_depth;
+  x->frames = t->frames;
+  x->frames_cap = t->frames_cap;
+  x->sp = t->sp;
+  x->exn = t->exn;
+  *t = cur;
+}
+
+void core_exec_thread_free(kumi_store *s, core_exec_thread *t) {
+  kb_free(s->alloc, t->stack, t->stack_cap * sizeof(core_slot));
+  kb_free(s->alloc, t->frames, t->frames_cap);
+  memset(t, 0, sizeof *t);
+}
+
 kumi_store *kumi_store_new(kumi_engine *engine, const kumi_limits *limits) {
   if (!engine) return NULL;
   kumi_store *s = kb_zalloc(engine->alloc, sizeof *s);
@@ -327,13 +347,13 @@ kumi_memory *kumi_caller_memory(kumi_caller *caller, const char *export_name) {
 kumi_store *kumi_caller_store(kumi_caller *caller) { return caller->store; }
 
 kumi_error *kumi_error_new(kumi_store *s, kumi_error_kind kind, const char *message) {
-  kumi_error *e = kb_error(s->alloc, kind, KUMI_NO_OFFSET, "%s", message ? message : "");
+  kumi_error *e = kb_error(s ? s->alloc : kb_default_allocator(), kind, KUMI_NO_OFFSET, "%s", message ? message : "");
   if (e->alloc && kind == KUMI_ERR_TRAP) e->trap = KUMI_TRAP_HOST;
   return e;
 }
 
 kumi_error *kumi_error_new_exit(kumi_store *s, int code) {
-  kumi_error *e = kb_error(s->alloc, KUMI_ERR_EXIT, KUMI_NO_OFFSET, "exit with status %d", code);
+  kumi_error *e = kb_error(s ? s->alloc : kb_default_allocator(), KUMI_ERR_EXIT, KUMI_NO_OFFSET, "exit with status %d", code);
   if (e->alloc) e->exit_code = code;
   return e;
 }
