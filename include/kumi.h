@@ -371,6 +371,18 @@ typedef struct kumi_component_func kumi_component_func;
 
 kumi_component *kumi_component_new(kumi_engine *engine, const uint8_t *bytes, size_t len, kumi_error **error);
 void kumi_component_free(kumi_component *c);
+/* The same, with Component Model features beyond the defaults (which are
+ * the async basics: async lifts with a callback, async lowers, streams,
+ * futures, waitable sets). features is a comma-separated list of
+ * wasm-tools feature names applied to the defaults ("cm-async-stackful,
+ * cm-threading", "-cm-async" turns one off), "all" for every feature kumi
+ * knows, or NULL for the defaults. Gated like Wasmtime's: cm-async-stackful
+ * (async lifts without a callback), cm-more-async-builtins (synchronous
+ * stream/future copies and more built-in options), cm-threading
+ * (thread.*), cm-error-context. An unknown name is a KUMI_ERR_ARG error. */
+kumi_component *kumi_component_new_with(kumi_engine *engine, const uint8_t *bytes, size_t len, const char *features,
+                                        kumi_error **error);
+
 /* c must outlive the instance. */
 kumi_component_instance *kumi_component_instantiate(kumi_store *store, kumi_component *c, kumi_error **error);
 void kumi_component_instance_free(kumi_component_instance *inst);

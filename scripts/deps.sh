@@ -2,7 +2,8 @@
 # Installs what kumi needs on Debian/Ubuntu, if it is not there yet.
 #   scripts/deps.sh        building: a C compiler, CMake, make, cJSON (the
 #                          wast runner reads the conformance manifests with it)
-#                          and SIMDe (the interpreter's v128 lane operations)
+#                          SIMDe (the interpreter's v128 lane operations) and
+#                          libuv (the component runtime's event loop)
 #   scripts/deps.sh test   also what the tests use (below)
 set -eu
 need=()
@@ -11,6 +12,7 @@ command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v make >/dev/null 2>&1 || need+=(make)
 [ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
 [ -f /usr/include/simde/wasm/simd128.h ] || need+=(libsimde-dev)
+[ -f /usr/include/uv.h ] || need+=(libuv1-dev)
 if [ "${1:-}" = test ]; then
 # The WASI tests (tests/wasi) compile C programs to wasm32-wasi with clang
 # against wasi-libc, and compare with node's node:wasi; they skip, saying

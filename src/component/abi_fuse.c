@@ -33,6 +33,7 @@ typedef struct fz_lay {
  * holds s's layouts, lay[1] d's. */
 typedef struct fz {
   abi_cx *s, *d;
+  const abi_fuse_ends *ends; /* stream and future handles (NULL: none may occur) */
   fz_queue q;
   fz_lay lay[2][FZ_LAY];
 } fz;
@@ -159,6 +160,30 @@ bool abi_fuse_compatible(const comp_types *tsa, const comp_type *fa, const comp_
   return !fa->has_result || compat(tsa, fa->result, tsb, fb->result, 0);
 }
 
+/* Does a value of vt carry a stream or future handle? */
+static bool has_end(const comp_types *ts, comp_vt vt, int depth) {
+  const comp_type *t;
+  if (abi_resolve(ts, vt, &t) || !t) return false;
+  if (depth > 1000) return true; /* deeper than anything real: refused as if it had one */
+  switch (t->dkind) {
+  case 0x66: case 0x65: return true;
+  case 0x72: case 0x6f: case 0x71:
+    for (uint32_t i = 0; i < t->n; i++)
+      if ((t->dkind != 0x71 || t->fields[i].has_type) && has_end(ts, t->fields[i].type, depth + 1)) return true;
+    return false;
+  case 0x70: case 0x67: case 0x6b: return has_end(ts, t->a, depth + 1);
+  case 0x63: return has_end(ts, t->a, depth + 1) || has_end(ts, t->b, depth + 1);
+  case 0x6a: return (t->has_a && has_end(ts, t->a, depth + 1)) || (t->has_b && has_end(ts, t->b, depth + 1));
+  default: return false;
+  }
+}
+
+bool abi_fuse_has_ends(const comp_types *ts, const comp_type *ft) {
+  for (uint32_t i = 0; i < ft->n; i++)
+    if (has_end(ts, ft->fields[i].type, 0)) return true;
+  return ft->has_result && has_end(ts, ft->result, 0);
+}
+
 /* Loading a value of this type can neither trap nor call a hook: the check
  * pass skips it. */
 static bool plain(const comp_types *ts, comp_vt vt) {
@@ -227,6 +252,11 @@ static kumi_error *lift_handle(fz *f, const comp_type *t, uint64_t x) {
   uint32_t h = (uint32_t)x;
   if ((t->dkind == 0x69 || t->dkind == 0x68) && f->s->hooks.lift_handle) {
     kumi_error *e = f->s->hooks.lift_handle(f->s->hooks.ud, t, (uint32_t)x, &h);
+    if (e) return e;
+  } else if (t->dkind == 0x66 || t->dkind == 0x65) {
+    /* abi_fuse_call_ends refused the call when it has no hooks */
+    if (!f->ends) return arg_error(f->s, "unsupported: fused call passing streams or futures");
+    kumi_error *e = f->ends->check(f->ends->ud, f->s, t, h);
     if (e) return e;
   }
   return q_push(f, h);
@@ -409,6 +439,10 @@ static kumi_error *lower_handle(fz *f, const comp_type *t, uint32_t *out) {
   *out = h;
   if ((t->dkind == 0x69 || t->dkind == 0x68) && f->d->hooks.lower_handle)
     return f->d->hooks.lower_handle(f->d->hooks.ud, t, h, out);
+  if (t->dkind == 0x66 || t->dkind == 0x65) {
+    if (!f->ends) return arg_error(f->d, "unsupported: fused call passing streams or futures");
+    return f->ends->move(f->ends->ud, f->s, f->d, t, h, out);
+  }
   return NULL;
 }
 
@@ -734,9 +768,20 @@ static uint64_t flat_sum(const comp_types *ts, const fz_types *t) {
 kumi_error *abi_fuse_call(abi_cx *caller, abi_cx *callee, const comp_type *caller_ft, const comp_type *callee_ft,
                           const kumi_val *args, size_t nargs, kumi_val *results, size_t nresults,
                           const abi_fuse_callee *fns) {
+  return abi_fuse_call_ends(caller, callee, caller_ft, callee_ft, args, nargs, results, nresults, fns, NULL);
+}
+
+kumi_error *abi_fuse_call_ends(abi_cx *caller, abi_cx *callee, const comp_type *caller_ft,
+                               const comp_type *callee_ft, const kumi_val *args, size_t nargs, kumi_val *results,
+                               size_t nresults, const abi_fuse_callee *fns, const abi_fuse_ends *ends) {
   abi_cx *a = caller, *b = callee;
   if (!abi_fuse_compatible(a->ts, caller_ft, b->ts, callee_ft))
     return arg_error(a, "unsupported: fused call between function types of different shapes");
+  if (ends && (!ends->check || !ends->move)) ends = NULL;
+  /* without hooks a stream or future handle would reach the other side
+   * as a number of the wrong table: refused before anything happens */
+  if (!ends && (abi_fuse_has_ends(a->ts, caller_ft) || abi_fuse_has_ends(b->ts, callee_ft)))
+    return arg_error(a, "unsupported: fused call passing streams or futures without end hooks");
   fz_types pa = {NULL, caller_ft->fields, caller_ft->n}, pb = {NULL, callee_ft->fields, callee_ft->n};
   fz_types ra = {&caller_ft->result, NULL, caller_ft->has_result}, rb = {&callee_ft->result, NULL, callee_ft->has_result};
   uint64_t pflat = flat_sum(a->ts, &pa), rflat = caller_ft->has_result ? abi_flat_count(a->ts, caller_ft->result) : 0;
@@ -748,6 +793,7 @@ kumi_error *abi_fuse_call(abi_cx *caller, abi_cx *callee, const comp_type *calle
   memset(&fa, 0, sizeof fa);
   fa.s = a;
   fa.d = b;
+  fa.ends = ends;
   abi_iter it = {args, nargs, 0};
   uint64_t sptr = 0, retptr = 0;
   kumi_error *e = chk_values(&fa, &pa, pspill, &it, &sptr);
@@ -777,6 +823,7 @@ kumi_error *abi_fuse_call(abi_cx *caller, abi_cx *callee, const comp_type *calle
   memset(&fb, 0, sizeof fb);
   fb.s = b;
   fb.d = a;
+  fb.ends = ends;
   if (!e) {
     refresh(b);
     refresh(a);

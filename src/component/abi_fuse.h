@@ -34,6 +34,11 @@
  *     to write, the source is read after it ran (never out of bounds: all
  *     reads are re-checked after every realloc).
  *
+ * Streams and futures: their handles cross through the abi_fuse_ends
+ * hooks of abi_fuse_call_ends (the runtime moves the readable end from the
+ * source's table to the destination's); abi_fuse_call, which has none,
+ * refuses a call whose types pass any.
+ *
  * Sync only (no async, no callback): like abi_canon_lift_call. */
 #ifndef KUMI_COMPONENT_ABI_FUSE_H
 #define KUMI_COMPONENT_ABI_FUSE_H
@@ -105,9 +110,39 @@ bool abi_fuse_compatible(const comp_types *tsa, const comp_type *fa, const comp_
  * following f->target), and pass enter/leave doing call_func's enter_set
  * and context save/restore, returned doing abi_scope_end(B's table, scope),
  * call = core_callee, post_return = core_post_return (or NULL); afterwards
- * release A's lends and free B's lends as now. */
+ * release A's lends and free B's lends as now. A call whose types pass
+ * streams or futures needs abi_fuse_call_ends (below). */
 kumi_error *abi_fuse_call(abi_cx *caller, abi_cx *callee, const comp_type *caller_ft, const comp_type *callee_ft,
                           const kumi_val *args, size_t nargs, kumi_val *results, size_t nresults,
                           const abi_fuse_callee *fns);
+
+/* How stream and future handles cross a fused call (CanonicalABI.md
+ * lift_async_value, then lower_stream / lower_future). src is the side a
+ * value is lifted from (A for the arguments, B for the result), dst the
+ * side it is lowered into; t is the stream or future type at that place
+ * (check: in src's types; move: in dst's).
+ *   check  pass 1, for each stream or future handle index of src, in lift
+ *          order: the checks of lifting it (kind, element type, state,
+ *          waitable set); nothing moves, so a failed call leaves src's
+ *          table as it was when every failure is in pass 1.
+ *   move   pass 2, in the same order (after enter): takes the end out of
+ *          src's table (checking again: a handle passed twice fails here)
+ *          and puts a new readable end into dst's: *out, what dst sees.
+ * Both are required. */
+typedef struct abi_fuse_ends {
+  kumi_error *(*check)(void *ud, abi_cx *src, const comp_type *t, uint32_t index);
+  kumi_error *(*move)(void *ud, abi_cx *src, abi_cx *dst, const comp_type *t, uint32_t index, uint32_t *out);
+  void *ud;
+} abi_fuse_ends;
+
+/* abi_fuse_call with stream and future handles passed through ends (NULL:
+ * as abi_fuse_call, which refuses a call whose types pass any with a
+ * KUMI_ERR_ARG "unsupported: ..." error before anything happens). */
+kumi_error *abi_fuse_call_ends(abi_cx *caller, abi_cx *callee, const comp_type *caller_ft,
+                               const comp_type *callee_ft, const kumi_val *args, size_t nargs, kumi_val *results,
+                               size_t nresults, const abi_fuse_callee *fns, const abi_fuse_ends *ends);
+
+/* Does a value of function type ft (in ts) carry a stream or future? */
+bool abi_fuse_has_ends(const comp_types *ts, const comp_type *ft);
 
 #endif

@@ -1,5 +1,5 @@
 /* The async canon built-ins that run (async.h): task.return, task.cancel,
- * subtask.cancel/drop, thread.yield, waitable-set.new/wait/poll/drop and
+ * subtask.cancel/drop, waitable-set.new/wait/poll/drop and
  * waitable.join, as in CanonicalABI.md. Every one first checks may_leave
  * (not during post-return). */
 #include "async.h"
@@ -57,6 +57,7 @@ static kumi_error *store_event(rt_abuiltin *b, uint32_t ptr, const uint32_t ev[3
 
 static bool wset_ready(void *ud) {
   rt_wset *w = ud;
+  if (!w) return false;
   for (size_t i = 0; i < w->elems.len; i++)
     if (w->elems.items[i]->pending) return true;
   return false;
@@ -90,45 +91,38 @@ static kumi_error *entry(kumi_caller *caller, void *env, const kumi_val *args, k
   case 0x05:
     if (!s->cur_task) return trap(b, "task.cancel called from a synchronous task");
     return comp_async_resolve(s->cur_task, NULL, true);
-  case 0x0c: { /* thread.yield: never switches; reports a pending cancellation */
-    rt_task *t = s->cur_task;
-    uint32_t cancelled = 0;
-    if (t && b->flag && t->state == RT_TS_PENDING_CANCEL) {
-      t->state = RT_TS_CANCEL_DELIVERED;
-      cancelled = 1;
-    }
-    results[0] = kumi_val_i32((int32_t)cancelled);
-    return NULL;
-  }
   case 0x1f: { /* waitable-set.new */
     rt_wset *w = kb_zalloc(root->a, sizeof *w);
-    if (!w || !kb_vec_push(root->a, &as->wsets, w)) {
+    if (!w) return kb_error_oom();
+    uint32_t slot = 0;
+    if ((e = comp_async_slot_put(root, true, w, &slot))) {
       kb_free(root->a, w, sizeof *w);
-      return kb_error_oom();
+      return e;
     }
     uint32_t h = 0;
-    if ((e = abi_resource_new(&s->table, RT_RID_WSET, (uint32_t)(as->wsets.len - 1), &h))) return e;
+    if ((e = abi_resource_new(&s->table, RT_RID_WSET, slot, &h))) return e; /* w stays in its slot */
     results[0] = kumi_val_i32((int32_t)h);
     return NULL;
   }
   case 0x20: case 0x21: { /* waitable-set.wait / poll */
-    if (b->op == 0x20 && s->cur_kind <= RT_TASK_SYNC) return trap(b, "cannot block a synchronous task before returning");
     rt_wset *w = comp_async_wset_at(root, s, (uint32_t)args[0].of.i32);
+    if (b->op == 0x20 && !wset_ready(w) && !comp_async_may_block(root, s))
+      return trap(b, "cannot block a synchronous task before returning");
     if (!w) return trap(b, "not a waitable set");
     uint32_t ev[3] = {RT_EV_NONE, 0, 0};
     rt_task *t = s->cur_task;
-    if (b->flag && t && t->state == RT_TS_PENDING_CANCEL) {
+    bool cancelled = false;
+    if (b->op == 0x20) {
+      w->num_waiting++;
+      e = comp_async_wait(root, s, wset_ready, w, b->flag, &cancelled);
+      w->num_waiting--;
+      if (e) return e;
+    } else if (b->flag && t && t->state == RT_TS_PENDING_CANCEL) {
       t->state = RT_TS_CANCEL_DELIVERED;
-      ev[0] = RT_EV_TASK_CANCELLED;
-    } else {
-      if (b->op == 0x20) {
-        w->num_waiting++;
-        e = comp_async_block(root, s, wset_ready, w);
-        w->num_waiting--;
-        if (e) return e;
-      }
-      comp_async_take_event(root, w, ev);
+      cancelled = true;
     }
+    if (cancelled) ev[0] = RT_EV_TASK_CANCELLED;
+    else comp_async_take_event(root, w, ev);
     if ((e = store_event(b, (uint32_t)args[1].of.i32, ev))) return e;
     results[0] = kumi_val_i32((int32_t)ev[0]);
     return NULL;
@@ -141,13 +135,19 @@ static kumi_error *entry(kumi_caller *caller, void *env, const kumi_val *args, k
     if (w->num_waiting) return trap(b, "cannot drop waitable set with waiters");
     bool run = false;
     uint32_t rep = 0;
-    return abi_resource_drop(&s->table, RT_RID_WSET, i, &run, &rep);
+    if ((e = abi_resource_drop(&s->table, RT_RID_WSET, i, &run, &rep))) return e;
+    /* no handle, element or waiter refers to w any more */
+    as->wsets.items[rep] = NULL;
+    if (!kb_vec_push(root->a, &as->free_wsets, rep)) { /* the slot stays unused */ }
+    kb_vec_free(root->a, &w->elems);
+    kb_free(root->a, w, sizeof *w);
+    return NULL;
   }
   case 0x23: { /* waitable.join */
     uint32_t wi = (uint32_t)args[0].of.i32;
     rt_waitable *x = comp_async_waitable_at(root, s, wi);
     if (!x) return abi_table_get(&s->table, wi) ? trap(b, "not a waitable") : comp_async_unknown(root, wi);
-    if (x->sync_waiter) return trap(b, "waitable is being waited on synchronously");
+    if (x->sync_waiter) return trap(b, "waitable cannot be used synchronously while added to a waitable set");
     uint32_t si = (uint32_t)args[1].of.i32;
     rt_wset *w = NULL;
     if (si && !(w = comp_async_wset_at(root, s, si))) return trap(b, "not a waitable set");
@@ -168,10 +168,13 @@ static kumi_error *entry(kumi_caller *caller, void *env, const kumi_val *args, k
     uint32_t rep = 0;
     if ((e = abi_resource_drop(&s->table, RT_RID_SUBTASK, i, &run, &rep))) return e;
     sub->w.handle = 0;
+    /* a host callee's subtask is freed with its instance while its call
+     * may still refer to it */
+    if (!sub->hcall) comp_async_sub_release(root, sub, rep);
     return NULL;
   }
   case 0x06: { /* subtask.cancel */
-    if (!b->flag && s->cur_kind <= RT_TASK_SYNC) return trap(b, "cannot block a synchronous task before returning");
+    if (!b->flag && !comp_async_may_block(root, s)) return trap(b, "cannot block a synchronous task before returning");
     uint32_t i = (uint32_t)args[0].of.i32;
     rt_subtask *sub = comp_async_sub_at(root, s, i);
     if (!sub) return trap(b, "not a subtask");
@@ -213,12 +216,14 @@ kumi_error *comp_async_builtin(rt_ctx *x, rt_scope *s, const comp_canon *c, bool
   switch (c->op) {
   case 0x05: break;
   case 0x06: np = 1; nr = 1; break;
-  case 0x0c: nr = 1; break;
+  case 0x0c: case 0x26: case 0x27: case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d:
+    return comp_async_thread_builtin(x, s, c, handled);
   case 0x0d: case 0x22: np = 1; break;
   case 0x1f: nr = 1; break;
   case 0x20: case 0x21: np = 2; nr = 1; break;
   case 0x23: np = 2; break;
   case 0x09: break;
+  case 0x1c: case 0x1d: case 0x1e: return comp_async_errctx_builtin(x, s, c, handled); /* async_errctx.c (helper G) */
   default: return comp_async_stream_builtin(x, s, c, handled);
   }
   b = comp_rt_arena(x, sizeof *b);

@@ -37,6 +37,8 @@ static bool vt_has_stream(const comp_types *ts, comp_vt v, uint32_t depth) {
   return (t->has_a && vt_has_stream(ts, t->a, depth + 1)) || (t->has_b && vt_has_stream(ts, t->b, depth + 1));
 }
 
+bool comp_async_vt_has_stream(const comp_types *ts, comp_vt v) { return vt_has_stream(ts, v, 0); }
+
 bool comp_async_type_has_stream(const comp_types *ts, const comp_type *ft) {
   for (uint32_t i = 0; i < ft->n; i++)
     if (vt_has_stream(ts, ft->fields[i].type, 0)) return true;
@@ -53,14 +55,13 @@ static bool none_or_number(const rt_shared *sh) {
 
 /* ---- ends ---------------------------------------------------------------------------------------- */
 
-static rt_end *end_at(kumi_component_instance *root, rt_scope *s, uint32_t i) {
+rt_end *comp_async_end_at(kumi_component_instance *root, rt_scope *s, uint32_t i) {
   abi_handle *h = abi_table_get(&s->table, i);
   if (!h || h->rid != RT_RID_END || !root->async || h->rep >= root->async->ends.len) return NULL;
   return root->async->ends.items[h->rep];
 }
 
-/* A new end of sh in s's table. */
-static kumi_error *end_new(kumi_component_instance *root, rt_scope *s, rt_shared *sh, bool writable, uint32_t *index) {
+kumi_error *comp_async_end_new(kumi_component_instance *root, rt_scope *s, rt_shared *sh, bool writable, uint32_t *index) {
   rt_async *as = comp_async_state(root);
   rt_end *e = as ? kb_zalloc(root->a, sizeof *e) : NULL;
   if (!e || !kb_vec_push(root->a, &as->ends, e)) {
@@ -77,7 +78,7 @@ static kumi_error *end_new(kumi_component_instance *root, rt_scope *s, rt_shared
   return err;
 }
 
-static void notify(rt_end *e, uint8_t result, bool reclaim) {
+void comp_async_end_notify(rt_end *e, uint8_t result, bool reclaim) {
   e->ev_result = result;
   e->ev_reclaim = reclaim;
   e->w.pending = true;
@@ -87,7 +88,7 @@ static void reset_and_notify_pending(rt_shared *sh, uint8_t result) {
   rt_end *p = sh->pend;
   sh->pend = NULL;
   sh->pend_inst = NULL;
-  if (p) notify(p, result, false);
+  if (p) comp_async_end_notify(p, result, false);
 }
 
 void comp_async_end_event(rt_end *e, uint32_t ev[3]) {
@@ -170,9 +171,20 @@ static kumi_error *same_inst_check(kumi_component_instance *root, rt_shared *sh,
 static kumi_error *shared_copy(kumi_component_instance *root, rt_end *e, rt_scope *inst) {
   rt_shared *sh = e->sh;
   kumi_error *err;
+  if (sh->host_lost && !e->writable) return trap(root, "the host dropped the future without writing a value");
   if (sh->dropped && (e->writable || !sh->future)) {
-    notify(e, RT_COPY_DROPPED, false);
+    comp_async_end_notify(e, RT_COPY_DROPPED, false);
     return NULL;
+  }
+  if (sh->host && !sh->dropped) {
+    /* the host holds the other end: e waits for the host's copy */
+    if (!e->future && e->writable && e->buf.length == 0) {
+      comp_async_end_notify(e, RT_COPY_COMPLETED, false);
+      return NULL;
+    }
+    sh->pend = e;
+    sh->pend_inst = inst;
+    return comp_async_host_ready(root, sh);
   }
   if (!sh->pend) {
     sh->pend = e;
@@ -185,18 +197,18 @@ static kumi_error *shared_copy(kumi_component_instance *root, rt_end *e, rt_scop
   if (sh->future) {
     if ((err = buf_copy(root, sh, src, dst, 1))) return err;
     reset_and_notify_pending(sh, RT_COPY_COMPLETED);
-    notify(e, RT_COPY_COMPLETED, false);
+    comp_async_end_notify(e, RT_COPY_COMPLETED, false);
     return NULL;
   }
   if (remain(&p->buf) > 0) {
     if (remain(&e->buf) > 0) {
       uint32_t n = remain(&e->buf) < remain(&p->buf) ? remain(&e->buf) : remain(&p->buf);
       if ((err = buf_copy(root, sh, src, dst, n))) return err;
-      notify(p, RT_COPY_COMPLETED, true);
+      comp_async_end_notify(p, RT_COPY_COMPLETED, true);
     }
-    notify(e, RT_COPY_COMPLETED, false);
+    comp_async_end_notify(e, RT_COPY_COMPLETED, false);
   } else if (e->writable && e->buf.length == 0 && p->buf.length == 0) {
-    notify(e, RT_COPY_COMPLETED, false);
+    comp_async_end_notify(e, RT_COPY_COMPLETED, false);
   } else {
     reset_and_notify_pending(sh, RT_COPY_COMPLETED);
     sh->pend = e;
@@ -205,7 +217,7 @@ static kumi_error *shared_copy(kumi_component_instance *root, rt_end *e, rt_scop
   return NULL;
 }
 
-static void shared_drop(rt_shared *sh) {
+void comp_async_shared_drop(rt_shared *sh) {
   if (sh->dropped) return;
   sh->dropped = true;
   if (sh->pend) reset_and_notify_pending(sh, RT_COPY_DROPPED);
@@ -235,7 +247,7 @@ static kumi_error *finish(rt_sbuiltin *b, rt_end *e, kumi_val *results) {
 
 /* The end at i of the kind b works on, with b's element type. */
 static kumi_error *end_of(rt_sbuiltin *b, uint32_t i, bool writable, rt_end **out) {
-  rt_end *e = end_at(b->root, b->s, i);
+  rt_end *e = comp_async_end_at(b->root, b->s, i);
   if (!e) return abi_table_get(&b->s->table, i) ? trap(b->root, "handle is not of the expected stream or future end")
                                                  : comp_async_unknown(b->root, i);
   if (e->future != b->future || e->writable != writable)
@@ -246,18 +258,25 @@ static kumi_error *end_of(rt_sbuiltin *b, uint32_t i, bool writable, rt_end **ou
   return NULL;
 }
 
-/* A sync copy or cancel may block: never in a non-async task (checked first). */
-static kumi_error *may_block(const rt_sbuiltin *b) {
-  if (!b->async && b->s->cur_kind <= RT_TASK_SYNC) return trap(b->root, "cannot block a synchronous task before returning");
-  return NULL;
+/* The end at i for a sync copy or cancel of b. A sync copy or cancel in a
+ * non-async task traps "cannot block" only when it would really wait
+ * (comp_async_block, after the checks and the start of the copy, as
+ * CanonicalABI.md's stream_copy / cancel_copy order them), except that a
+ * handle that is no end of b's kind traps so at once (what
+ * spec/async/trap-if-block-and-sync expects of such a handle). */
+static kumi_error *sync_end_of(rt_sbuiltin *b, uint32_t i, bool writable, rt_end **out) {
+  if (!b->async && b->s->cur_kind <= RT_TASK_SYNC) {
+    rt_end *e = comp_async_end_at(b->root, b->s, i);
+    if (!e || e->future != b->future || e->writable != writable)
+      return trap(b->root, "cannot block a synchronous task before returning");
+  }
+  return end_of(b, i, writable, out);
 }
 
 static kumi_error *copy_builtin(rt_sbuiltin *b, const kumi_val *args, kumi_val *results, bool writable) {
   kumi_component_instance *root = b->root;
   rt_end *e = NULL;
-  kumi_error *err0 = may_block(b);
-  if (err0) return err0;
-  kumi_error *err = end_of(b, (uint32_t)args[0].of.i32, writable, &e);
+  kumi_error *err = sync_end_of(b, (uint32_t)args[0].of.i32, writable, &e);
   if (err) return err;
   if (e->state == RT_CS_DONE) {
     if (b->future)
@@ -286,9 +305,7 @@ static kumi_error *copy_builtin(rt_sbuiltin *b, const kumi_val *args, kumi_val *
 
 static kumi_error *cancel_builtin(rt_sbuiltin *b, const kumi_val *args, kumi_val *results, bool writable) {
   rt_end *e = NULL;
-  kumi_error *err0 = may_block(b);
-  if (err0) return err0;
-  kumi_error *err = end_of(b, (uint32_t)args[0].of.i32, writable, &e);
+  kumi_error *err = sync_end_of(b, (uint32_t)args[0].of.i32, writable, &e);
   if (err) return err;
   if (e->state != RT_CS_COPYING || e->w.sync_waiter) return trap(b->root, "no copy to cancel");
   if (e->w.wset && !b->async) return trap(b->root, "waitable cannot be used synchronously while added to a waitable set");
@@ -312,7 +329,8 @@ static kumi_error *drop_builtin(rt_sbuiltin *b, const kumi_val *args, bool writa
   bool run = false;
   uint32_t rep = 0;
   if ((err = abi_resource_drop(&b->s->table, RT_RID_END, i, &run, &rep))) return err;
-  shared_drop(e->sh);
+  comp_async_shared_drop(e->sh);
+  if (e->sh->host) comp_async_host_closed(e->sh); /* the host holds the other end */
   comp_async_wset_leave(&e->w);
   e->w.pending = false;
   e->w.handle = 0;
@@ -337,8 +355,8 @@ static kumi_error *stream_entry(kumi_caller *caller, void *env, const kumi_val *
     sh->has_t = b->has_t;
     sh->t = b->t;
     uint32_t ri = 0, wi = 0;
-    kumi_error *e = end_new(root, b->s, sh, false, &ri);
-    if (!e) e = end_new(root, b->s, sh, true, &wi);
+    kumi_error *e = comp_async_end_new(root, b->s, sh, false, &ri);
+    if (!e) e = comp_async_end_new(root, b->s, sh, true, &wi);
     if (!e) results[0] = kumi_val_i64((int64_t)((uint64_t)ri | ((uint64_t)wi << 32)));
     return e;
   }
@@ -407,6 +425,41 @@ kumi_error *comp_async_stream_builtin(rt_ctx *x, rt_scope *s, const comp_canon *
 
 /* ---- passing readable ends -------------------------------------------------------------------------- */
 
+/* lift_async_value's checks of handle i of from's table passed as a
+ * stream (future false) or future; t (NULL: unchecked) is the stream or
+ * future type it is passed as. */
+static kumi_error *lift_check(kumi_component_instance *root, rt_scope *from, bool future, const comp_type *t,
+                              uint32_t i, rt_end **out) {
+  rt_end *e = comp_async_end_at(root, from, i);
+  if (!e) return abi_table_get(&from->table, i) ? trap(root, "handle is not of the expected stream or future end")
+                                                : comp_async_unknown(root, i);
+  if (e->future != future || e->writable) return trap(root, "handle is not of the expected stream or future end");
+  if (t && (e->sh->has_t != t->has_a || (t->has_a && !comp_vt_equal(&root->ts, e->sh->t, t->a))))
+    return trap(root, "stream or future element type mismatch");
+  if (e->state == RT_CS_COPYING || e->state == RT_CS_CANCELLING)
+    return trap(root, future ? "cannot remove busy future" : "cannot remove busy stream");
+  if (e->state == RT_CS_DONE)
+    return trap(root, future ? "cannot lift future after previous read succeeded"
+                             : "cannot lift stream after being notified that the writable end dropped");
+  if (e->w.wset)
+    return trap(root, future ? "cannot lift future while it's in a waitable set"
+                             : "cannot lift stream while it's in a waitable set");
+  *out = e;
+  return NULL;
+}
+
+/* Takes e (checked by lift_check) out of from's table at i and adds a new
+ * readable end of its stream or future to to's: *ni. */
+static kumi_error *move_end(kumi_component_instance *root, rt_end *e, rt_scope *from, uint32_t i, rt_scope *to,
+                            uint32_t *ni) {
+  bool run = false;
+  uint32_t rep = 0;
+  kumi_error *err = abi_resource_drop(&from->table, RT_RID_END, i, &run, &rep);
+  if (err) return err;
+  e->w.handle = 0;
+  return comp_async_end_new(root, to, e->sh, false, ni);
+}
+
 static kumi_error *xfer1(kumi_component_instance *root, kumi_cval *v, rt_scope *from, rt_scope *to, uint32_t depth) {
   if (depth > 1000) return kb_error(root->a, KUMI_ERR_LIMIT, KUMI_NO_OFFSET, "value nested too deeply");
   switch (v->kind) {
@@ -414,26 +467,13 @@ static kumi_error *xfer1(kumi_component_instance *root, kumi_cval *v, rt_scope *
     bool future = v->kind == KUMI_CV_FUTURE;
     if (!from) return UNSUPPORTED(root->a, "passing streams or futures from the host");
     uint32_t i = v->of.handle;
-    rt_end *e = end_at(root, from, i);
-    if (!e) return abi_table_get(&from->table, i) ? trap(root, "handle is not of the expected stream or future end")
-                                                  : comp_async_unknown(root, i);
-    if (e->future != future || e->writable) return trap(root, "handle is not of the expected stream or future end");
-    if (e->state == RT_CS_COPYING || e->state == RT_CS_CANCELLING)
-      return trap(root, future ? "cannot remove busy future" : "cannot remove busy stream");
-    if (e->state == RT_CS_DONE)
-      return trap(root, future ? "cannot lift future after previous read succeeded"
-                               : "cannot lift stream after being notified that the writable end dropped");
-    if (e->w.wset)
-      return trap(root, future ? "cannot lift future while it's in a waitable set"
-                               : "cannot lift stream while it's in a waitable set");
+    rt_end *e = NULL;
+    kumi_error *err = lift_check(root, from, future, NULL, i, &e);
+    if (err) return err;
     /* lift_async_value's checks trap first; the host cannot hold an end yet */
     if (!to) return UNSUPPORTED(root->a, "passing streams or futures to the host");
-    bool run = false;
-    uint32_t rep = 0, ni = 0;
-    kumi_error *err = abi_resource_drop(&from->table, RT_RID_END, i, &run, &rep);
-    if (err) return err;
-    e->w.handle = 0;
-    if ((err = end_new(root, to, e->sh, false, &ni))) return err;
+    uint32_t ni = 0;
+    if ((err = move_end(root, e, from, i, to, &ni))) return err;
     v->of.handle = ni;
     return NULL;
   }
@@ -455,4 +495,28 @@ kumi_error *comp_async_xfer(kumi_component_instance *root, kumi_cval *v, size_t 
     if (err) return err;
   }
   return NULL;
+}
+
+/* ---- fused calls (abi_fuse.h) ------------------------------------------------------------------------ */
+
+/* The scope whose table a fused call's side uses: cx was made by
+ * comp_rt_cx_init, so its hooks' ud is that side's rt_call. */
+static rt_scope *cx_scope(const abi_cx *cx) { return ((const rt_call *)cx->hooks.ud)->owner; }
+
+kumi_error *comp_async_fuse_check_end(void *ud, abi_cx *src, const comp_type *t, uint32_t index) {
+  kumi_component_instance *root = ud;
+  rt_end *e = NULL;
+  return lift_check(root, cx_scope(src), t->dkind == 0x65, t, index, &e);
+}
+
+kumi_error *comp_async_fuse_move_end(void *ud, abi_cx *src, abi_cx *dst, const comp_type *t, uint32_t index,
+                                     uint32_t *out) {
+  kumi_component_instance *root = ud;
+  rt_scope *from = cx_scope(src);
+  rt_end *e = NULL;
+  /* t is in dst's types, the same store as src's: the checks run again
+   * (a handle passed twice in one call is gone the second time) */
+  kumi_error *err = lift_check(root, from, t->dkind == 0x65, t, index, &e);
+  if (!err) err = move_end(root, e, from, index, cx_scope(dst), out);
+  return err;
 }

@@ -4,6 +4,7 @@
 
 #include "ast.h"
 #include "validate.h"
+#include "inst.h"
 
 comp_features comp_features_default(void) {
   comp_features f;
@@ -95,4 +96,21 @@ kumi_error *comp_validate_bytes(const kumi_allocator *a, const uint8_t *bytes, s
   err = comp_validate_ast(a, ast, &f);
   comp_ast_free(ast);
   return err;
+}
+
+kumi_component *kumi_component_new_with(kumi_engine *engine, const uint8_t *bytes, size_t len, const char *features,
+                                        kumi_error **error) {
+  comp_features f = comp_features_default();
+  if (features && strcmp(features, "all") == 0) {
+    f = comp_features_all();
+  } else if (features) {
+    const char *bad = NULL;
+    size_t bad_len = 0;
+    if (!comp_features_apply(&f, features, &bad, &bad_len)) {
+      *error = kb_error(kb_default_allocator(), KUMI_ERR_ARG, KUMI_NO_OFFSET,
+                        "unknown Component Model feature \"%.*s\"", (int)bad_len, bad);
+      return NULL;
+    }
+  }
+  return comp_rt_new(engine, bytes, len, &f, error);
 }

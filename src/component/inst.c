@@ -577,6 +577,8 @@ static kumi_error *instantiate_component(rt_ctx *x, const rt_comp *rc, const rt_
 void kumi_component_instance_free(kumi_component_instance *inst) {
   if (!inst) return;
   const kumi_allocator *a = inst->a;
+  comp_async_threads_free(inst); /* first: suspended threads unwind while everything lives */
+  comp_async_host_free(inst); /* first: host calls and host ends still refer to the instance */
   for (size_t i = 0; i < inst->scopes.len; i++) {
     rt_scope *s = inst->scopes.items[i];
     for (int k = 0; k < COMP_SORT_COUNT; k++) kb_vec_free(a, &s->sp[k]);
@@ -686,5 +688,12 @@ kumi_error *kumi_component_func_call(kumi_store *store, kumi_component_func *f, 
       (nresults && !results))
     return kb_error(store ? store->alloc : kb_default_allocator(), KUMI_ERR_ARG, KUMI_NO_OFFSET,
                     "kumi_component_func_call: bad arguments");
-  return comp_rt_call_func(f, args, nargs, nresults ? results : NULL, NULL);
+  /* a trap locks the instance down: it is never entered again */
+  const kumi_component_func *g = f;
+  for (uint32_t depth = 0; g->target && depth <= RT_MAX_ALIAS_DEPTH; depth++) g = g->target;
+  if (f->root->poisoned || (!g->host && g->owner && !comp_rt_enter_set(g->owner, NULL, true, true)))
+    return kb_error(f->root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot enter component instance");
+  kumi_error *e = comp_rt_call_func(f, args, nargs, nresults ? results : NULL, NULL);
+  if (e && kumi_error_kind_of(e) == KUMI_ERR_TRAP) f->root->poisoned = true;
+  return e;
 }

@@ -134,18 +134,22 @@ static kumi_error *call_resolved(kumi_component_func *f, const kumi_cval *args, 
 static kumi_error *call_with_streams(kumi_component_func *f, const kumi_cval *args, size_t nargs, kumi_cval *result,
                                      rt_scope *caller) {
   kumi_component_instance *root = f->root;
-  /* the host (caller NULL) gets "unsupported" once an end would reach it */
-  if (f->host) return UNSUPPORTED(root->a, "passing streams or futures to or from the host");
+  if (f->host)
+    return UNSUPPORTED(root->a, "passing streams or futures to a host function without a call context "
+                                "(define it with kumi_component_linker_define_async)");
   kumi_cval *xa = kb_zalloc(root->a, (nargs + 1) * sizeof *xa);
   if (!xa) return kb_error_oom();
   kumi_error *e = NULL;
   size_t n = 0;
   for (; n < nargs && !e; n++)
     if (!kumi_cval_clone(root->a, &args[n], &xa[n])) e = kb_error_oom();
-  if (!e) e = comp_async_xfer(root, xa, nargs, caller, f->owner);
+  /* the host (caller NULL) passes ends it made and takes those it gets (async_host.c) */
+  if (!e && !caller) e = comp_async_host_xfer(root, f->ft, false, xa, nargs, f->owner, false, NULL);
+  else if (!e) e = comp_async_xfer(root, xa, nargs, caller, f->owner);
   if (!e) e = call_resolved(f, xa, nargs, result, caller);
   if (!e && result && f->ft->has_result) {
-    e = comp_async_xfer(root, result, 1, f->owner, caller);
+    if (!caller) e = comp_async_host_xfer(root, f->ft, true, result, 1, f->owner, true, NULL);
+    else e = comp_async_xfer(root, result, 1, f->owner, caller);
     if (e) kumi_cval_free(root->a, result);
   }
   for (size_t i = 0; i < n; i++) kumi_cval_free(root->a, &xa[i]);
@@ -160,6 +164,7 @@ kumi_error *comp_rt_call_func(kumi_component_func *f, const kumi_cval *args, siz
     if (depth > RT_MAX_ALIAS_DEPTH) return kb_error(root->a, KUMI_ERR_LIMIT, KUMI_NO_OFFSET, "import chain too long");
     f = f->target;
   }
+  if (f->host && f->host->afn) return comp_async_host_call(f, args, nargs, result, caller); /* async_host.c */
   if (comp_async_type_has_stream(&root->ts, f->ft)) return call_with_streams(f, args, nargs, result, caller);
   return call_resolved(f, args, nargs, result, caller);
 }
@@ -170,17 +175,28 @@ static kumi_error *call_resolved(kumi_component_func *f, const kumi_cval *args, 
   if (f->host) return call_host(f, args, nargs, result);
   if (!f->core) return kb_error(root->a, KUMI_ERR_ARG, KUMI_NO_OFFSET, "function has no implementation");
   if (nargs != f->ft->n) return kb_error(root->a, KUMI_ERR_ARG, KUMI_NO_OFFSET, "wrong number of arguments");
-  if (f->async_lift) return comp_async_call(f, args, nargs, result, caller);
+  /* async-typed: a task with its own thread (async.h) */
+  if (f->async_lift || f->ft->async) return comp_async_call(f, args, nargs, result, caller);
   if (!comp_rt_enter_set(f->owner, caller, true, true))
     return kb_error(root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot enter component instance");
   comp_rt_enter_set(f->owner, caller, false, true);
+  kumi_error *e = comp_rt_lift_body(f, args, nargs, result, NULL);
+  comp_rt_enter_set(f->owner, caller, false, false);
+  return e;
+}
+
+kumi_error *comp_rt_lift_body(kumi_component_func *f, const kumi_cval *args, size_t nargs, kumi_cval *result,
+                              struct rt_thread *th) {
+  kumi_component_instance *root = f->root;
   /* a new (sync) task: fresh context storage, restored on return */
   uint32_t saved_context[2] = {f->owner->context[0], f->owner->context[1]};
   f->owner->context[0] = f->owner->context[1] = 0;
   struct rt_task *saved_task = f->owner->cur_task;
   uint8_t saved_kind = f->owner->cur_kind;
+  struct rt_thread *saved_thread = f->owner->cur_thread;
   f->owner->cur_task = NULL;
   f->owner->cur_kind = f->ft->async ? RT_TASK_SYNC_ASYNC_TYPE : RT_TASK_SYNC;
+  f->owner->cur_thread = th;
   rt_call c;
   comp_rt_call_init(&c, root, f->mem, f->realloc, f->core, f->post_return, f->owner);
   abi_cx cx;
@@ -196,7 +212,8 @@ static kumi_error *call_resolved(kumi_component_func *f, const kumi_cval *args, 
   }
   if (!result) kumi_cval_free(root->a, &scratch);
   kb_vec_free(root->a, &c.lends);
-  comp_rt_enter_set(f->owner, caller, false, false);
+  if (th) f->owner->cur_thread = saved_thread;
+  else comp_async_sync_leave(root, f->owner, saved_thread);
   f->owner->context[0] = saved_context[0];
   f->owner->context[1] = saved_context[1];
   f->owner->cur_task = saved_task;
@@ -220,6 +237,7 @@ typedef struct rt_fused {
   kumi_component_func *f;
   rt_scope *caller;
   uint32_t saved_context[2];
+  struct rt_thread *saved_thread; /* the callee's sync task gets its own thread (async.h) */
 } rt_fused;
 
 static kumi_error *fused_enter(void *ud) {
@@ -231,6 +249,8 @@ static kumi_error *fused_enter(void *ud) {
   u->saved_context[0] = o->context[0];
   u->saved_context[1] = o->context[1];
   o->context[0] = o->context[1] = 0;
+  u->saved_thread = o->cur_thread;
+  o->cur_thread = NULL;
   return NULL;
 }
 
@@ -243,6 +263,7 @@ static void fused_leave(void *ud) {
   rt_fused *u = ud;
   rt_scope *o = u->f->owner;
   comp_rt_enter_set(o, u->caller, false, false);
+  comp_async_sync_leave(u->f->root, o, u->saved_thread);
   o->context[0] = u->saved_context[0];
   o->context[1] = u->saved_context[1];
 }
@@ -257,8 +278,7 @@ static kumi_component_func *fusable_callee(const rt_lower *lw) {
     if (depth > RT_MAX_ALIAS_DEPTH) return NULL;
     f = f->target;
   }
-  if (!f || f->host || !f->core || f->async_lift || f->root != lw->root) return NULL;
-  if (comp_async_type_has_stream(&lw->root->ts, f->ft)) return NULL;
+  if (!f || f->host || !f->core || f->async_lift || f->ft->async || f->root != lw->root) return NULL;
   if (lw->mem && lw->mem == f->mem) return NULL;
   if (!abi_fuse_compatible(&lw->root->ts, lw->ft, &lw->root->ts, f->ft)) return NULL;
   return f;
@@ -280,11 +300,31 @@ static kumi_error *fused_call(rt_lower *lw, kumi_component_func *f, const kumi_v
   abi_fuse_callee fns = {fused_enter, core_callee, fused_returned, f->post_return ? core_post_return : NULL,
                          fused_leave, &u};
   f->owner->busy++;
-  kumi_error *e = abi_fuse_call(&cxa, &cxb, lw->ft, f->ft, args, lw->nparams, results, lw->nresults, &fns);
+  /* stream and future ends move from the caller's table to the callee's
+   * (and back for results) as they cross, like comp_async_xfer does */
+  abi_fuse_ends ends = {comp_async_fuse_check_end, comp_async_fuse_move_end, root};
+  kumi_error *e = abi_fuse_call_ends(&cxa, &cxb, lw->ft, f->ft, args, lw->nparams, results, lw->nresults, &fns, &ends);
   f->owner->busy--;
   abi_release_lends(&lw->owner->table, &a.lends);
   kb_vec_free(root->a, &u.c.lends);
   return e;
+}
+
+/* Is the function lw calls lifted by an ancestor or a descendant of the
+ * lowering instance (in the instantiation tree)? Such calls trap "cannot
+ * enter component instance" as the upstream suite and Wasmtime require
+ * (stricter than CanonicalABI.md's entering_set, which would allow them);
+ * calls between siblings and calls of host functions are allowed. Known
+ * once the lower is first called (its callee chain is complete by then). */
+static bool lower_is_lineal(rt_lower *lw) {
+  if (!lw->lineal) {
+    kumi_component_func *f = lw->callee;
+    for (uint32_t depth = 0; f && f->target && depth <= RT_MAX_ALIAS_DEPTH; depth++) f = f->target;
+    bool bad = f && !f->target && !f->host && f->owner && f->owner != lw->owner &&
+               (is_ancestor_or_self(f->owner, lw->owner) || is_ancestor_or_self(lw->owner, f->owner));
+    lw->lineal = bad ? 1 : 2;
+  }
+  return lw->lineal == 1;
 }
 
 /* The core host function behind a canon lower. */
@@ -294,10 +334,11 @@ static kumi_error *lower_entry(kumi_caller *caller, void *env, const kumi_val *a
   kumi_component_instance *root = lw->root;
   if (lw->owner->in_post_return)
     return kb_error(root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot leave component instance");
+  if (lower_is_lineal(lw)) return kb_error(root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot enter component instance");
   if (lw->async) return comp_async_lower(lw, args, results);
-  /* a sync call of an async-typed function may block: not from code that
-   * runs outside an async-typed task (as the reference implementation) */
-  if (lw->ft->async && lw->owner->cur_kind <= RT_TASK_SYNC)
+  /* a sync call of an async-typed function may block: not from a thread
+   * that may not (a sync task's, unless another thread could run) */
+  if (lw->ft->async && !comp_async_may_block(root, lw->owner))
     return kb_error(root->a, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "cannot block a synchronous task before returning");
   kumi_component_func *fused = fusable_callee(lw);
   if (fused) return fused_call(lw, fused, args, results);

@@ -94,6 +94,9 @@ struct rt_scope {
   struct rt_task *cur_task; /* the async task whose core code runs (NULL: none or a sync task) */
   uint8_t cur_kind;         /* RT_TASK_*: what kind of task's core code runs */
   uint32_t busy;            /* core calls into this instance on the C stack */
+  struct rt_thread *cur_thread; /* the thread whose code runs here (NULL: none, or a sync task's not yet made; async.h) */
+  struct rt_thread *exclusive;  /* ComponentInstance.exclusive_thread (async.h) */
+  uint32_t num_waiting_to_enter; /* tasks waiting behind backpressure */
 };
 
 /* rt_scope.cur_kind */
@@ -129,6 +132,7 @@ struct kumi_component_instance {
   const kumi_component_linker *linker; /* the host definitions (NULL: none) */
   comp_u32map host_res; /* comp_link_def index -> resource tid in ts (one rid per host resource) */
   struct rt_async *async; /* tasks, subtasks and waitable sets (async.h; NULL until first used) */
+  bool poisoned; /* a call trapped: the instance is locked down (Explainer.md, component invariant 1) */
 };
 
 struct kumi_component_func {
@@ -155,6 +159,7 @@ typedef struct rt_lower {
   rt_scope *owner;
   uint32_t nparams, nresults;
   bool async; /* canon lower ... async */
+  uint8_t lineal; /* 0: not yet known; 1: the callee is lifted by an ancestor or descendant of owner (calls trap); 2: not */
 } rt_lower;
 
 /* What the hooks and the core callee of one lift or lower need. */

@@ -235,9 +235,10 @@ static kumi_error *define(kumi_component_linker *l, const char *iface, const cha
   return NULL;
 }
 
-kumi_error *kumi_component_linker_define_func(kumi_component_linker *l, const char *iface, const char *name,
-                                              const char *type, kumi_component_host_fn fn, void *env) {
-  if (!fn) return kb_error(l ? l->a : kb_default_allocator(), KUMI_ERR_ARG, KUMI_NO_OFFSET, "linker: no host function");
+/* A function definition: fn or afn. */
+static kumi_error *define_fn(kumi_component_linker *l, const char *iface, const char *name, const char *type,
+                             kumi_component_host_fn fn, kumi_component_async_fn afn, void *env) {
+  if (!fn && !afn) return kb_error(l ? l->a : kb_default_allocator(), KUMI_ERR_ARG, KUMI_NO_OFFSET, "linker: no host function");
   const char *tcopy = NULL;
   if (type && l) {
     /* The syntax is checked now (any unknown name taken for a resource); the
@@ -252,8 +253,19 @@ kumi_error *kumi_component_linker_define_func(kumi_component_linker *l, const ch
   if (e) return e;
   d->type = tcopy;
   d->fn = fn;
+  d->afn = afn;
   d->env = env;
   return NULL;
+}
+
+kumi_error *kumi_component_linker_define_func(kumi_component_linker *l, const char *iface, const char *name,
+                                              const char *type, kumi_component_host_fn fn, void *env) {
+  return define_fn(l, iface, name, type, fn, NULL, env);
+}
+
+kumi_error *kumi_component_linker_define_async(kumi_component_linker *l, const char *iface, const char *name,
+                                               const char *type, kumi_component_async_fn fn, void *env) {
+  return define_fn(l, iface, name, type, NULL, fn, env);
 }
 
 kumi_error *kumi_component_linker_define_resource(kumi_component_linker *l, const char *iface, const char *name,

@@ -7,6 +7,8 @@
 
 #include "types.h"
 
+#include "kumi_async.h"
+
 enum { COMP_LINK_FUNC = 1, COMP_LINK_RESOURCE };
 
 /* One host definition. Strings are NUL-terminated copies owned by the
@@ -19,6 +21,7 @@ typedef struct comp_link_def {
   uint8_t kind;     /* COMP_LINK_* */
   const char *type; /* a function's WIT type, or NULL (untyped) */
   kumi_component_host_fn fn;
+  kumi_component_async_fn afn; /* instead of fn: a host function with a call context (define_async) */
   kumi_component_host_dtor dtor;
   void *env;
   uint32_t index;

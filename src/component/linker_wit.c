@@ -119,8 +119,6 @@ kumi_error *comp_link_check_type_syntax(const kumi_allocator *a, const char *typ
     if (!abi_typestr_parse_func(&p, b.items, b.len - 1, &t, msg, sizeof msg))
       e = ts.oom ? kb_error_oom()
                  : kb_error(a, KUMI_ERR_ARG, KUMI_NO_OFFSET, "linker: bad function type \"%s\": %s", type, msg);
-    else if (comp_ty(&ts, t)->async)
-      e = kb_error(a, KUMI_ERR_ARG, KUMI_NO_OFFSET, "linker: async host functions are not supported: \"%s\"", type);
     abi_typestr_free(&p);
   }
   kb_vec_free(a, &b);

@@ -3,8 +3,8 @@
  * implementation (src/component/abi*.c). Prints `N passed, N failed` per
  * file and in total; exits non-zero when any vector fails. The vectors are
  * found through $KUMI_SHARED_DIR or ../shared next to the source tree; when
- * they are missing the test prints a skip and succeeds. async.json is
- * counted as failed until the async built-ins exist. */
+ * they are missing the test prints a skip and succeeds. async.json's
+ * scenarios run against the component runtime in test_abi_async_vectors.c. */
 #include "component/abi.h"
 #include "component/abi_handles.h"
 
@@ -1062,13 +1062,6 @@ static void run_resources(types *T, const jv *root, counts *k, const char *file)
   for (size_t i = 0; vs && i < vs->n; i++) report(k, run_scenario(T, &vs->items[i]), file, j_get(&vs->items[i], "name")->s);
 }
 
-/* Scenarios kumi cannot run yet: every vector counts as failed. */
-static void run_unsupported(const jv *root, counts *k, const char *file, const char *what) {
-  long n = (long)j_u64(j_get(root, "count"));
-  snprintf(why, sizeof why, "%s", what);
-  for (long i = 0; i < n; i++) report(k, false, file, "scenario");
-}
-
 /* ---- main -------------------------------------------------------------------------- */
 
 static char *read_all(const char *path, size_t *len) {
@@ -1104,8 +1097,8 @@ int main(void) {
     snprintf(dir + l, sizeof dir - l, "/../shared/canonical-abi/vectors");
   }
   static const char *files[] = {"layout",      "store_load", "lower_lift",    "load",      "lift",  "strings",
-                                "functypes",   "flat_values", "traps",        "invalid_types", "resources", "async"};
-  long tp = 0, tf = 0, tu = 0; /* tu: failures of scenarios not implemented yet */
+                                "functypes",   "flat_values", "traps",        "invalid_types", "resources"};
+  long tp = 0, tf = 0;
   int missing = 0;
   for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
     char path[1200];
@@ -1136,9 +1129,7 @@ int main(void) {
       else if (!strcmp(name, "flat_values")) run_flat_values_file(&T, &root, &k, name);
       else if (!strcmp(name, "traps")) run_traps(&T, &root, &k, name);
       else if (!strcmp(name, "invalid_types")) run_invalid(&T, &root, &k, name);
-      else if (!strcmp(name, "resources")) run_resources(&T, &root, &k, name);
-      else run_unsupported(&root, &k, name, "async built-ins not implemented");
-      if (!strcmp(name, "async")) tu += k.failed;
+      else run_resources(&T, &root, &k, name);
       types_free(&T);
       printf("%-14s %ld passed, %ld failed\n", name, k.passed, k.failed);
       tp += k.passed;
@@ -1152,8 +1143,5 @@ int main(void) {
     return 0;
   }
   printf("total          %ld passed, %ld failed\n", tp, tf);
-  /* The async scenarios wait for the async built-ins (their own issue):
-   * they are counted as failed above but do not fail this test. */
-  if (tu) printf("(%ld of the failures are async scenarios, not implemented yet: not counted in the exit status)\n", tu);
-  return tf - tu ? 1 : 0;
+  return tf ? 1 : 0;
 }

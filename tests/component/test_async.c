@@ -7,7 +7,8 @@
  * sync-lowered call that blocks on an async callee, streams and futures
  * within one instance (partial copies, progress events), and the traps: exit
  * without task.return, a bad callback code, dropping an unresolved
- * subtask, blocking a non-async task, and a deadlock. Every run uses a
+ * subtask, blocking a non-async task, and a deadlock; 2 x 100,000 async
+ * calls in bounded memory (tasks and subtasks are freed once done). Every run uses a
  * counting allocator: nothing may leak; an allocation failure at any point
  * is an error, never a crash. */
 #include "text/text.h"
@@ -274,6 +275,117 @@ static bool returns(const outcome *o, uint32_t v) {
   return ok;
 }
 
+/* $D.loop(n) (async-typed, lifted synchronously: it may block) makes 2n
+ * async calls of $C: now(i) returns at once (RETURNED,
+ * no subtask handle), slow(i) yields first (a STARTED subtask, waited for
+ * in a waitable set, then dropped); it returns the sum of the results
+ * (i + 1 and 2i). Memory must not grow with n. */
+static const char many[] =
+    "(component\n"
+    "  (component $C\n"
+    "    (core module $M\n"
+    "      (import \"\" \"task.return\" (func $ret (param i32)))\n"
+    "      (global $x (mut i32) (i32.const 0))\n"
+    "      (func (export \"now\") (param i32) (result i32) (call $ret (i32.add (local.get 0) (i32.const 1))) (i32.const 0))\n"
+    "      (func (export \"slow\") (param i32) (result i32) (global.set $x (local.get 0)) (i32.const 1))\n"
+    "      (func (export \"slow-cb\") (param i32 i32 i32) (result i32)\n"
+    "        (call $ret (i32.mul (global.get $x) (i32.const 2))) (i32.const 0)))\n"
+    "    (canon task.return (result u32) (core func $ret))\n"
+    "    (core instance $i (instantiate $M (with \"\" (instance (export \"task.return\" (func $ret))))))\n"
+    "    (func (export \"now\") async (param \"x\" u32) (result u32)\n"
+    "      (canon lift (core func $i \"now\") async (callback (core func $i \"slow-cb\"))))\n"
+    "    (func (export \"slow\") async (param \"x\" u32) (result u32)\n"
+    "      (canon lift (core func $i \"slow\") async (callback (core func $i \"slow-cb\")))))\n"
+    "  (component $D\n"
+    "    (import \"now\" (func $now async (param \"x\" u32) (result u32)))\n"
+    "    (import \"slow\" (func $slow async (param \"x\" u32) (result u32)))\n"
+    "    (core module $Mem (memory (export \"mem\") 1))\n"
+    "    (core instance $mem (instantiate $Mem))\n"
+    "    (core module $M\n"
+    "      (import \"\" \"mem\" (memory 1))\n"
+    "      (import \"\" \"now\" (func $now (param i32 i32) (result i32)))\n"
+    "      (import \"\" \"slow\" (func $slow (param i32 i32) (result i32)))\n"
+    "      (import \"\" \"task.return\" (func $ret (param i32)))\n"
+    "      (import \"\" \"ws.new\" (func $wsnew (result i32)))\n"
+    "      (import \"\" \"ws.wait\" (func $wait (param i32 i32) (result i32)))\n"
+    "      (import \"\" \"join\" (func $join (param i32 i32)))\n"
+    "      (import \"\" \"drop\" (func $drop (param i32)))\n"
+    "      (func (export \"loop\") (param $n i32) (result i32)\n"
+    "        (local $i i32) (local $sum i32) (local $ws i32) (local $r i32) (local $h i32)\n"
+    "        (local.set $ws (call $wsnew))\n"
+    "        (block $done (loop $l\n"
+    "          (br_if $done (i32.ge_u (local.get $i) (local.get $n)))\n"
+    "          (if (i32.ne (call $now (local.get $i) (i32.const 16)) (i32.const 2)) (then unreachable))\n"
+    "          (local.set $sum (i32.add (local.get $sum) (i32.load (i32.const 16))))\n"
+    "          (local.set $r (call $slow (local.get $i) (i32.const 20)))\n"
+    "          (if (i32.ne (i32.and (local.get $r) (i32.const 15)) (i32.const 1)) (then unreachable))\n"
+    "          (local.set $h (i32.shr_u (local.get $r) (i32.const 4)))\n"
+    "          (call $join (local.get $h) (local.get $ws))\n"
+    "          (if (i32.ne (call $wait (local.get $ws) (i32.const 32)) (i32.const 1)) (then unreachable))\n"
+    "          (if (i32.ne (i32.load (i32.const 32)) (local.get $h)) (then unreachable))\n"
+    "          (if (i32.ne (i32.load (i32.const 36)) (i32.const 2)) (then unreachable))\n"
+    "          (call $join (local.get $h) (i32.const 0))\n"
+    "          (call $drop (local.get $h))\n"
+    "          (local.set $sum (i32.add (local.get $sum) (i32.load (i32.const 20))))\n"
+    "          (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "          (br $l)))\n"
+    "        (local.get $sum))\n"
+    "      (func (export \"drop-twice\") (result i32)\n"
+    "        (local $ws i32) (local $h i32)\n"
+    "        (local.set $ws (call $wsnew))\n"
+    "        (local.set $h (i32.shr_u (call $slow (i32.const 1) (i32.const 20)) (i32.const 4)))\n"
+    "        (call $join (local.get $h) (local.get $ws))\n"
+    "        (drop (call $wait (local.get $ws) (i32.const 32)))\n"
+    "        (call $drop (local.get $h))\n"
+    "        ;; a new subtask may take the freed one's slot: the handle stays dead\n"
+    "        (drop (call $now (i32.const 1) (i32.const 16)))\n"
+    "        (call $drop (local.get $h))\n"
+    "        (i32.const 0)))\n"
+    "    (canon lower (func $now) async (memory (core memory $mem \"mem\")) (core func $now'))\n"
+    "    (canon lower (func $slow) async (memory (core memory $mem \"mem\")) (core func $slow'))\n"
+    "    (canon task.return (result u32) (core func $ret))\n"
+    "    (canon waitable-set.new (core func $wsnew))\n"
+    "    (canon waitable-set.wait (memory (core memory $mem \"mem\")) (core func $wait))\n"
+    "    (canon waitable.join (core func $join))\n"
+    "    (canon subtask.drop (core func $drop))\n"
+    "    (core instance $i (instantiate $M (with \"\" (instance\n"
+    "      (export \"mem\" (memory $mem \"mem\")) (export \"now\" (func $now')) (export \"slow\" (func $slow'))\n"
+    "      (export \"task.return\" (func $ret)) (export \"ws.new\" (func $wsnew)) (export \"ws.wait\" (func $wait))\n"
+    "      (export \"join\" (func $join)) (export \"drop\" (func $drop))))))\n"
+    "    (func (export \"loop\") async (param \"n\" u32) (result u32) (canon lift (core func $i \"loop\")))\n"
+    "    (func (export \"drop-twice\") async (result u32) (canon lift (core func $i \"drop-twice\"))))\n"
+    "  (instance $c (instantiate $C))\n"
+    "  (instance $d (instantiate $D (with \"now\" (func $c \"now\")) (with \"slow\" (func $c \"slow\"))))\n"
+    "  (func (export \"loop\") (alias export $d \"loop\"))\n"
+    "  (func (export \"drop-twice\") (alias export $d \"drop-twice\")))\n";
+
+/* A test_alloc that also records its peak of live bytes. */
+typedef struct peak_alloc {
+  test_alloc t;
+  size_t peak;
+} peak_alloc;
+
+static void *peak_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
+  peak_alloc *c = ud;
+  void *r = test_alloc_realloc(&c->t, p, old_size, new_size);
+  if (c->t.live_bytes > c->peak) c->peak = c->t.live_bytes;
+  return r;
+}
+
+/* Runs many's loop(n): its result (or ~0 on an error) and peak memory. */
+static uint32_t run_many(uint32_t n, size_t *peak, bool *clean) {
+  peak_alloc pa;
+  memset(&pa, 0, sizeof pa);
+  pa.t.fail_after = -1;
+  kumi_allocator a = {peak_realloc, &pa};
+  kumi_cval x = kumi_cval_int(KUMI_CV_U32, n);
+  outcome o = run(&a, many, "loop", &x, 1, true, false);
+  if (o.kind) fprintf(stderr, "  loop(%u): %s\n", n, o.msg);
+  *peak = pa.peak;
+  *clean = test_alloc_clean(&pa.t);
+  return o.kind == 0 && o.has_u32 ? o.u32 : ~0u;
+}
+
 int main(void) {
   test_alloc ta;
   kumi_allocator a = test_alloc_init(&ta, -1);
@@ -314,6 +426,28 @@ int main(void) {
   CHECKF(traps_with(&o, "cannot drop busy stream"), "dropping a writable end while it copies");
   o = run(&a, streams, "future-undropped", NULL, 0, true, false);
   CHECKF(traps_with(&o, "without first writing a value"), "dropping a future's writable end unwritten");
+  CHECK(test_alloc_clean(&ta));
+
+  /* 2 x 100,000 async calls: tasks and subtasks are freed as they go, so
+   * the peak of live memory is that of 2 x 1,000 calls (slack: 16 KiB). */
+  size_t peak_small = 0, peak_big = 0;
+  bool clean_small = false, clean_big = false;
+  uint32_t small = run_many(1000, &peak_small, &clean_small);
+  uint32_t big = run_many(100000, &peak_big, &clean_big);
+  uint32_t want_small = 0, want_big = 0;
+  for (uint32_t i = 0; i < 100000; i++) {
+    if (i < 1000) want_small += (i + 1) + 2 * i;
+    want_big += (i + 1) + 2 * i;
+  }
+  CHECKF(small == want_small && big == want_big, "many async calls: sums %u %u, expected %u %u", small, big,
+         want_small, want_big);
+  CHECK(clean_small && clean_big);
+  printf("  peak live bytes: %zu after 2x1000 async calls, %zu after 2x100000\n", peak_small, peak_big);
+  CHECKF(peak_big <= peak_small + 16384, "memory bounded over 2x100000 async calls (peak %zu vs %zu)", peak_big,
+         peak_small);
+
+  o = run(&a, many, "drop-twice", NULL, 0, true, false);
+  CHECKF(traps_with(&o, "not a subtask"), "subtask.drop of a dropped (freed) subtask traps");
   CHECK(test_alloc_clean(&ta));
 
   /* Allocation failure anywhere: an error, never a crash or a leak. */

@@ -5,8 +5,10 @@
  *   echo-T   calls the host's echo-T with its argument and returns the
  *            host's answer: host -> guest (lift), guest -> host (lower) and
  *            back, through the component linker;
- *   inner-T  calls echo-T of a component nested inside (its own memory):
- *            a component -> component call, through a fused adapter.
+ *   inner-T  calls echo-T of a sibling component (its own memory): a
+ *            component -> component call, through a fused adapter (the
+ *            forwarders live in a guest component next to it; a call into
+ *            a child would trap).
  * For each export, random values of its parameter type (abi_gen.h) must
  * come back equal, the host must have seen exactly the value it was given
  * for echo-T, and nothing may leak (a counting allocator). Prints

@@ -9,9 +9,15 @@
  * both paths fail with the same error. Two separate memories, every pair of
  * string encodings, 32- and 64-bit memories, spilled and flat parameters
  * and results. Then resource handles (own transfer, borrow lending, the
- * borrow scope), allocation failure, and shape mismatches. */
+ * borrow scope), allocation failure, and shape mismatches; stream and
+ * future handles through the abi_fuse_ends hooks (their order, a refusal
+ * without them), and a component passing a stream<u8> and a
+ * future<string> to another through a lowered call (wat/fuse_streams.wat),
+ * the ends used on both sides after. */
 #include "component/abi_fuse.h"
 #include "component/abi_handles.h"
+#include "component/inst.h"
+#include "text/text.h"
 
 #define TEST_MAX_REPORTS 19
 #include "../test.h"
@@ -928,6 +934,198 @@ static void string_cases(env *E) {
   CHECKF(agree > 600 && agree < 5400, "string cases: %d of 6000 valid", agree);
 }
 
+/* ---- streams and futures: the abi_fuse_ends hooks ------------------------------------------------ */
+
+/* Records the hook calls ("cA1" check of index 1 in A, "mB7" move of 7
+ * out of B) and the callee's; a move gives index * 10 + (1 from A, 2 from
+ * B). A check of fail_at fails. */
+typedef struct ends_log {
+  abi_cx *a, *b;
+  char log[200];
+  size_t n;
+  uint32_t fail_at;
+  kumi_val bargs[8];
+  size_t nbargs;
+  uint32_t bresult;
+} ends_log;
+
+static void elog(ends_log *l, char op, const abi_cx *side, uint32_t i) {
+  int k = snprintf(l->log + l->n, sizeof l->log - l->n, "%c%c%u ", op, side == l->a ? 'A' : 'B', i);
+  if (k > 0 && l->n + (size_t)k < sizeof l->log) l->n += (size_t)k;
+}
+static kumi_error *e_check(void *ud, abi_cx *src, const comp_type *t, uint32_t i) {
+  ends_log *l = ud;
+  elog(l, t->dkind == 0x66 ? 'c' : 'C', src, i);
+  return i == l->fail_at ? kb_error(kb_default_allocator(), KUMI_ERR_TRAP, KUMI_NO_OFFSET, "bad end") : NULL;
+}
+static kumi_error *e_move(void *ud, abi_cx *src, abi_cx *dst, const comp_type *t, uint32_t i, uint32_t *out) {
+  ends_log *l = ud;
+  elog(l, t->dkind == 0x66 ? 'm' : 'M', src, i);
+  *out = i * 10 + (src == l->a ? 1 : 2);
+  return dst == src ? kb_error(kb_default_allocator(), KUMI_ERR_ARG, KUMI_NO_OFFSET, "same side") : NULL;
+}
+static kumi_error *e_enter(void *ud) {
+  ends_log *l = ud;
+  l->n += (size_t)snprintf(l->log + l->n, sizeof l->log - l->n, "enter ");
+  return NULL;
+}
+static kumi_error *e_call(void *ud, const kumi_val *args, size_t nargs, kumi_val *results, size_t nresults) {
+  ends_log *l = ud;
+  l->n += (size_t)snprintf(l->log + l->n, sizeof l->log - l->n, "call ");
+  l->nbargs = nargs < 8 ? nargs : 8;
+  memcpy(l->bargs, args, l->nbargs * sizeof *args);
+  if (nresults) results[0] = kumi_val_i32((int32_t)l->bresult);
+  return NULL;
+}
+
+static void stream_cases(env *E) {
+  const char *fs = "func(s: stream<u8>, f: future<string>, t: string) -> stream<u8>";
+  const char *fl = "func(a: list<stream<u8>>, b: option<future<u32>>)";
+  comp_tid fid, lid;
+  char err[200];
+  if (!abi_typestr_parse_func(&E->p, fs, strlen(fs), &fid, err, sizeof err) ||
+      !abi_typestr_parse_func(&E->p, fl, strlen(fl), &lid, err, sizeof err)) {
+    CHECKF(false, "%s", err);
+    return;
+  }
+  const comp_type *ft = comp_ty(&E->ts, fid), *lt = comp_ty(&E->ts, lid);
+  CHECK(abi_fuse_has_ends(&E->ts, ft) && abi_fuse_has_ends(&E->ts, lt));
+  for (int k = 0; k < 4; k++) {
+    gmem am, bm;
+    gmem_init(&am);
+    gmem_init(&bm);
+    abi_cx acx = gcx(&am, &E->ts, kb_default_allocator(), false, ABI_UTF8),
+           bcx = gcx(&bm, &E->ts, kb_default_allocator(), false, ABI_UTF8);
+    memcpy(am.m.data + 64, "tag", 3);
+    ends_log l;
+    memset(&l, 0, sizeof l);
+    l.a = &acx;
+    l.b = &bcx;
+    l.fail_at = k == 2 ? 4 : UINT32_MAX;
+    l.bresult = 7;
+    abi_fuse_callee fns = {e_enter, e_call, NULL, NULL, NULL, &l};
+    abi_fuse_ends ends = {e_check, e_move, &l};
+    kumi_val args[4] = {kumi_val_i32(3), kumi_val_i32(4), kumi_val_i32(64), kumi_val_i32(3)}, res[1] = {kumi_val_i32(0)};
+    kumi_error *e;
+    if (k == 0) {
+      /* k 0: no hooks: refused before anything runs */
+      e = abi_fuse_call(&acx, &bcx, ft, ft, args, 4, res, 1, &fns);
+      CHECKF(e && kumi_error_kind_of(e) == KUMI_ERR_ARG && strstr(kumi_error_message(e), "unsupported") && l.n == 0 &&
+                 bm.calls == 0,
+             "a fused call passing streams without hooks is refused: %s [%s]", e ? kumi_error_message(e) : "ok",
+             l.log);
+    } else if (k == 1 || k == 2) {
+      /* k 1: checks in lift order before enter, moves in the same order
+       * after it, then the result's; k 2: a failing check stops the call
+       * before enter and before any move */
+      e = abi_fuse_call_ends(&acx, &bcx, ft, ft, args, 4, res, 1, &fns, &ends);
+      if (k == 1) {
+        CHECKF(!e && strcmp(l.log, "cA3 CA4 enter mA3 MA4 call cB7 mB7 ") == 0, "stream hooks in order: %s (%s)",
+               l.log, e ? kumi_error_message(e) : "ok");
+        CHECKF(!e && l.nbargs == 4 && l.bargs[0].of.i32 == 31 && l.bargs[1].of.i32 == 41 && l.bargs[3].of.i32 == 3 &&
+                   res[0].of.i32 == 72,
+               "the moved handles reach B and A: %d %d -> %d", (int)l.bargs[0].of.i32, (int)l.bargs[1].of.i32,
+               (int)res[0].of.i32);
+      } else {
+        CHECKF(e && kumi_error_kind_of(e) == KUMI_ERR_TRAP && strcmp(l.log, "cA3 CA4 ") == 0 && bm.calls == 0,
+               "a failing end check stops the call: %s", l.log);
+      }
+    } else {
+      /* k 3: handles inside a list in memory and an option */
+      am.m.data[128] = 5, am.m.data[132] = 6, am.m.data[136] = 9;
+      kumi_val la[4] = {kumi_val_i32(128), kumi_val_i32(3), kumi_val_i32(1), kumi_val_i32(8)};
+      e = abi_fuse_call_ends(&acx, &bcx, lt, lt, la, 4, NULL, 0, &fns, &ends);
+      bool ok = !e && strcmp(l.log, "cA5 cA6 cA9 CA8 enter mA5 mA6 mA9 MA8 call ") == 0 && l.nbargs == 4 &&
+                l.bargs[1].of.i32 == 3 && l.bargs[2].of.i32 == 1 && l.bargs[3].of.i32 == 81;
+      uint32_t lp = ok ? (uint32_t)l.bargs[0].of.i32 : 0;
+      CHECKF(ok && bm.m.data[lp] == 51 && bm.m.data[lp + 4] == 61 && bm.m.data[lp + 8] == 91,
+             "stream handles in a list and an option: %s (%s)", l.log, e ? kumi_error_message(e) : "ok");
+    }
+    if (e) kumi_error_free(e);
+    free(am.m.data);
+    free(bm.m.data);
+  }
+}
+
+/* ---- streams and futures through a fused call, end to end ------------------------------------------- */
+
+/* wat/fuse_streams.wat: A makes a stream<u8> and a future<string>, starts
+ * writing both (BLOCKED), and passes their readable ends, with a UTF-16
+ * tag string "h\u00e9", to B's take (its own memory, UTF-8) through a sync lower;
+ * B reads both in full through the handles it got, drops them and returns
+ * how many times its realloc ran before it read; A then gets its writers'
+ * events (the stream's DROPPED | 4 << 4 after B's drop, the future's
+ * COMPLETED), and reads the stream<u8> B's give returns. Any wrong handle
+ * or event is `unreachable` (a trap).
+ * Which path the runtime took shows in B's realloc count: the fused path
+ * stores the UTF-16 tag with the spec's utf16 -> utf8 sequence (one byte a
+ * unit, the worst case at the first non-ASCII unit, then a shrink: 3
+ * calls); the value path stores a UTF-8 copy (1 call). */
+/* inst_call.c fuses calls that pass streams or futures (fused_call uses
+ * abi_fuse_call_ends with comp_async_fuse_check_end / _move_end). */
+#define FUSE_STREAMS_EXPECTED 1
+
+static char *read_file_text(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+    free(s);
+    s = NULL;
+  }
+  fclose(f);
+  if (s) *len = (size_t)n;
+  return s;
+}
+
+static void component_streams(void) {
+  char path[1024];
+  const char *here = __FILE__, *slash = strrchr(here, '/');
+  snprintf(path, sizeof path, "%.*swat/fuse_streams.wat", slash ? (int)(slash - here + 1) : 0, here);
+  size_t tlen = 0;
+  char *text = read_file_text(path, &tlen);
+  CHECKF(text != NULL, "cannot read %s", path);
+  if (!text) return;
+  uint8_t *bin = NULL;
+  size_t blen = 0;
+  kumi_error *e = text_parse_component(kb_default_allocator(), text, tlen, &bin, &blen);
+  free(text);
+  CHECKF(!e, "parse fuse_streams.wat: %s", e ? kumi_error_message(e) : "");
+  if (e) {
+    kumi_error_free(e);
+    return;
+  }
+  for (int round = 0; round < 2; round++) {
+    test_alloc ta;
+    const kumi_allocator hook = test_alloc_init(&ta, -1);
+    kumi_config config = {.allocator = &hook};
+    kumi_engine *engine = kumi_engine_new(&config);
+    kumi_store *st = engine ? kumi_store_new(engine, NULL) : NULL;
+    kumi_component *c = st ? kumi_component_new(engine, bin, blen, &e) : NULL;
+    kumi_component_instance *inst = c ? kumi_component_instantiate(st, c, &e) : NULL;
+    kumi_component_func *f = inst ? kumi_component_instance_func(inst, NULL, "run") : NULL;
+    kumi_cval r = kumi_cval_bool(false);
+    if (f) e = kumi_component_func_call(st, f, NULL, 0, &r, 1);
+    CHECKF(f && !e && r.kind == KUMI_CV_U32, "streams through a lowered call: %s", e ? kumi_error_message(e) : "");
+    if (f && !e) {
+      CHECKF(r.of.u == (FUSE_STREAMS_EXPECTED ? 3u : 1u), "the call took the %s path (B's realloc ran %u times)",
+             r.of.u == 3 ? "fused" : "value", (unsigned)r.of.u);
+      kumi_cval_free(&hook, &r);
+    }
+    if (e) kumi_error_free(e);
+    e = NULL;
+    kumi_component_instance_free(inst);
+    kumi_component_free(c);
+    kumi_store_free(st);
+    kumi_engine_free(engine);
+    CHECK(test_alloc_clean(&ta));
+  }
+  kb_free(kb_default_allocator(), bin, blen);
+}
+
 int main(void) {
   env E;
   comp_types_init(&E.ts, kb_default_allocator());
@@ -937,6 +1135,8 @@ int main(void) {
   shape_cases(&E);
   sequence_cases(&E);
   string_cases(&E);
+  stream_cases(&E);
+  component_streams();
   static const char *const hfuncs[] = {
       "func(a: own<R>) -> own<R>",
       "func(a: borrow<R>, b: string) -> string",

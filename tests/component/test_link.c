@@ -392,11 +392,7 @@ static void test_calls(void) {
   CHECKF(!err && r == 1023, "top-level host function: %u", r);
   kumi_error_free(err);
 
-  /* a trap in the host is a trap of the call; the instance stays usable */
-  h.fail_get = 1;
-  err = call(&e, "run", 1, &r);
-  CHECK(err && kumi_error_kind_of(err) == KUMI_ERR_TRAP && strstr(kumi_error_message(err), "boom"));
-  kumi_error_free(err);
+  /* an exit request from the host ends the call; the instance stays usable */
   h.fail_get = 2;
   err = call(&e, "run", 1, &r);
   CHECK(err && kumi_error_kind_of(err) == KUMI_ERR_EXIT && kumi_error_exit_code(err) == 3);
@@ -414,6 +410,17 @@ static void test_calls(void) {
   CHECKF(!err && r == 316 && h.reenter_kind == KUMI_ERR_TRAP, "reentry: %d", (int)h.reenter_kind);
   kumi_error_free(err);
   h.reenter = NULL;
+
+  /* a trap in the host is a trap of the call, and a trap locks the
+   * instance down (Explainer.md, component invariant 1) */
+  h.fail_get = 1;
+  err = call(&e, "run", 1, &r);
+  CHECK(err && kumi_error_kind_of(err) == KUMI_ERR_TRAP && strstr(kumi_error_message(err), "boom"));
+  kumi_error_free(err);
+  h.fail_get = 0;
+  err = call(&e, "run-add", 1, &r);
+  CHECK(err && kumi_error_kind_of(err) == KUMI_ERR_TRAP && strstr(kumi_error_message(err), "cannot enter component instance"));
+  kumi_error_free(err);
   env_free(&e);
 }
 

@@ -65,6 +65,6 @@ $(OUT)/obj/fuzz/%.o: tests/fuzz/%.c $(OUT)/flags
 $(OUT)/fuzz_%: tests/fuzz/fuzz_%.c $$(EXTRA_fuzz_$$*) $$(addprefix $(OUT)/lib,$$(addsuffix .a,$$(LIBS_fuzz_$$*))) $(OUT)/flags
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -MT $@ $< $(EXTRA_fuzz_$*) \
-	  -Wl,--start-group $(patsubst %,$(OUT)/lib%.a,$(LIBS_fuzz_$*)) -Wl,--end-group -lm -o $@
+	  -Wl,--start-group $(patsubst %,$(OUT)/lib%.a,$(LIBS_fuzz_$*)) -Wl,--end-group -lm -luv -o $@
 
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null) $(wildcard $(OUT)/fuzz_*.d)
