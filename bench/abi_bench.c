@@ -7,7 +7,7 @@
  * transfer (abi_fuse_call), in ns per call, with a guest that returns a
  * value prepared in its memory (so the time is the transfer's).
  *
- *   cmake --build build && cc -O2 -Iinclude -Isrc bench/abi_bench.c build/libkumi.a -lm -o /tmp/abi_bench
+ *   cmake --build build && cc -O2 -Iinclude -Isrc bench/abi_bench.c build/libkumi.a -luv -lm -o /tmp/abi_bench
  *   /tmp/abi_bench          (or `/tmp/abi_bench calls`: only the calls)
  */
 #define _POSIX_C_SOURCE 200809L

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 out=bench/out/components
 mkdir -p "$out"
-cc -O2 -std=c11 -Iinclude bench/components/calls.c "$build/libkumi.a" -lm -o "$out/calls"
+cc -O2 -std=c11 -Iinclude bench/components/calls.c "$build/libkumi.a" -luv -lm -o "$out/calls"
 echo "== kumi"
 "$out/calls" bench/components/calls.wasm
 if command -v node >/dev/null 2>&1; then
