@@ -112,6 +112,20 @@ kumi_error *kumi_linker_add_wasi_preview1(kumi_linker *l, kumi_wasi *w);
  * that every 0.2.x import matches by semver. w must outlive the instances. */
 kumi_error *kumi_component_linker_add_wasi_p2(kumi_component_linker *l, kumi_wasi *w);
 
+/* Defines WASI 0.3.0 for components in l (wasi:cli, wasi:clocks,
+ * wasi:random, wasi:filesystem, wasi:sockets @0.3.0), backed by w: the same
+ * arguments, environment, stdio and preopens as preview1 and 0.2, so a
+ * component importing both 0.2.x and 0.3.0 interfaces (as Rust's
+ * wasm32-wasip3 output does) sees one of each. Needs the async host API
+ * (kumi_async.h). */
+kumi_error *kumi_component_linker_add_wasi_p3(kumi_component_linker *l, kumi_wasi *w);
+/* Network access of WASI 0.3 sockets: loopback addresses (127.0.0.0/8,
+ * ::1) are always allowed; any other address only inside a network given
+ * here in CIDR form ("192.168.1.0/24", "0.0.0.0/0" for every IPv4 address,
+ * "::/0"). Binding, connecting, sending to and accepting from an address
+ * outside them fails with access-denied. */
+kumi_error *kumi_wasi_config_allow_ip(kumi_wasi_config *c, const char *cidr);
+
 /* Captured output of stdout or stderr (see kumi_wasi_config_stdio_capture);
  * NULL with *len = 0 when that stream is not captured. Valid until the next
  * call into the guest or kumi_wasi_free. */

@@ -1,9 +1,12 @@
 /* `kumi run` on a component. The component is instantiated with a
- * kumi_component_linker holding WASI 0.2 (kumi_component_linker_add_wasi_p2),
- * configured from the same options as preview1 (--dir, --env, ... and the
- * arguments after FILE; stdio inherited). Without --invoke it must be a
- * command: its `wasi:cli/run@0.2.x` export's `run` is called, and the exit
- * status is 0 for ok, 1 for err, or the code the guest gave wasi:cli/exit.
+ * kumi_component_linker holding WASI 0.2 and 0.3
+ * (kumi_component_linker_add_wasi_p2 and _p3, one kumi_wasi behind both),
+ * configured from the same options as preview1 (--dir, --env, --allow-ip,
+ * ... and the arguments after FILE; stdio inherited). Without --invoke it
+ * must be a command: the `run` of its `wasi:cli/run@0.3.x` export (an async
+ * function; the call runs the instance's event loop until it returns), else
+ * of its `wasi:cli/run@0.2.x`, is called, and the exit status is 0 for ok,
+ * 1 for err, or the code the guest gave wasi:cli/exit.
  * --invoke 'name(arg, ...)' calls one exported function instead, arguments
  * parsed as WAVE typed by its parameters and the result printed as WAVE. */
 #include "run_component.h"
@@ -172,22 +175,30 @@ done:
 
 /* ---- commands ------------------------------------------------------------------------------- */
 
-/* Finds the `run` function of an exported `wasi:cli/run` (any version). */
+/* Finds the `run` function of an exported `wasi:cli/run`: of @0.3.x when
+ * there is one (a component built for WASI 0.3 exports both), else of any
+ * version. */
 typedef struct run_cx {
   kumi_component_func *run;
+  bool v03;
 } run_cx;
 
 static void visit_run(void *p, const char *iface, size_t iface_len, const char *name, size_t name_len,
                       kumi_component_func *f) {
-  static const char k[] = "wasi:cli/run@";
+  static const char k[] = "wasi:cli/run@", k03[] = "wasi:cli/run@0.3.";
   run_cx *c = p;
-  if (iface && iface_len >= sizeof k - 1 && memcmp(iface, k, sizeof k - 1) == 0 && name_len == 3 &&
-      memcmp(name, "run", 3) == 0)
+  if (!iface || iface_len < sizeof k - 1 || memcmp(iface, k, sizeof k - 1) != 0 || name_len != 3 ||
+      memcmp(name, "run", 3) != 0)
+    return;
+  bool v03 = iface_len >= sizeof k03 - 1 && memcmp(iface, k03, sizeof k03 - 1) == 0;
+  if (!c->run || v03 || !c->v03) {
     c->run = f;
+    c->v03 = v03;
+  }
 }
 
 static int run_command(const char *file, kumi_store *store, kumi_component_instance *inst) {
-  run_cx c = {NULL};
+  run_cx c = {NULL, false};
   comp_rt_each_export_func(inst, visit_run, &c);
   if (!c.run) {
     fprintf(stderr, "error: %s is a component without a 'wasi:cli/run' export; use --invoke 'NAME(ARGS)' to call "
@@ -222,7 +233,7 @@ int cli_run_component(const cli_wasi_opts *o, const char *file, const uint8_t *b
   kumi_wasi_config *cfg = NULL;
   kumi_wasi *wasi = NULL;
   if (!engine) goto oom;
-  c = kumi_component_new(engine, bytes, len, &e);
+  c = kumi_component_new_with(engine, bytes, len, o->features, &e);
   if (!c) {
     status = report(file, e);
     goto done;
@@ -230,7 +241,8 @@ int cli_run_component(const cli_wasi_opts *o, const char *file, const uint8_t *b
   store = kumi_store_new(engine, NULL);
   linker = store ? kumi_component_linker_new(engine) : NULL;
   if (!linker) goto oom;
-  if ((e = cli_wasi_make(o, file, argc, argv, &cfg, &wasi)) || (e = kumi_component_linker_add_wasi_p2(linker, wasi))) {
+  if ((e = cli_wasi_make(o, file, argc, argv, &cfg, &wasi)) || (e = kumi_component_linker_add_wasi_p2(linker, wasi)) ||
+      (e = kumi_component_linker_add_wasi_p3(linker, wasi))) {
     status = report(file, e);
     goto done;
   }

@@ -17,7 +17,14 @@ const char cli_wasi_usage[] =
     "  --env NAME=VALUE      set an environment variable for the guest\n"
     "  --env NAME            pass the host's value of NAME\n"
     "  --inherit-env         pass the whole host environment\n"
-    "  --tcplisten HOST:PORT give the guest a TCP socket listening there\n";
+    "  --tcplisten HOST:PORT give the guest a TCP socket listening there\n"
+    "  --allow-ip CIDR       let a component's WASI 0.3 sockets use the addresses\n"
+    "                        of network CIDR (192.168.1.0/24, ::/0, ...) besides\n"
+    "                        loopback, which is always allowed; may be repeated\n"
+    "  --features LIST       Component Model features beyond the defaults, wasm-tools\n"
+    "                        names (cm-async-stackful,cm-threading,...; -name turns\n"
+    "                        one off)\n"
+    "  --all-features        every Component Model feature kumi supports\n";
 
 void cli_wasi_opts_init(cli_wasi_opts *o) { memset(o, 0, sizeof *o); }
 
@@ -30,6 +37,7 @@ void cli_wasi_opts_free(cli_wasi_opts *o) {
   free_list(o->ro_dirs, o->nro_dirs);
   free_list(o->envs, o->nenvs);
   free_list(o->listens, o->nlistens);
+  free_list(o->allow_ips, o->nallow_ips);
   memset(o, 0, sizeof *o);
 }
 
@@ -45,7 +53,7 @@ static bool push(const char ***v, size_t *n, const char *s) {
 }
 
 int cli_wasi_option(cli_wasi_opts *o, int argc, char **argv, int i) {
-  static const char *const names[] = {"--dir", "--dir-ro", "--env", "--tcplisten", "--invoke"};
+  static const char *const names[] = {"--dir", "--dir-ro", "--env", "--tcplisten", "--allow-ip", "--invoke", "--features"};
   const char *arg = argv[i];
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
     size_t nl = strlen(names[k]);
@@ -70,13 +78,19 @@ int cli_wasi_option(cli_wasi_opts *o, int argc, char **argv, int i) {
     case 1: ok = push(&o->ro_dirs, &o->nro_dirs, val); break;
     case 2: ok = push(&o->envs, &o->nenvs, val); break;
     case 3: ok = push(&o->listens, &o->nlistens, val); break;
-    default: o->invoke = val; break;
+    case 4: ok = push(&o->allow_ips, &o->nallow_ips, val); break;
+    case 5: o->invoke = val; break;
+    default: o->features = val; break;
     }
     if (!ok) {
       fprintf(stderr, "error: out of memory\n");
       return -1;
     }
     return used;
+  }
+  if (strcmp(arg, "--all-features") == 0) {
+    o->features = "all";
+    return 1;
   }
   if (strcmp(arg, "--inherit-env") == 0) {
     o->inherit_env = true;
@@ -124,6 +138,8 @@ static kumi_error *configure(kumi_wasi_config *c, const cli_wasi_opts *o, const 
     if ((e = add_dir(c, o->ro_dirs[i], KUMI_WASI_DIR_READONLY))) return e;
   for (size_t i = 0; i < o->nlistens; i++)
     if ((e = kumi_wasi_config_preopen_tcp_listen(c, o->listens[i]))) return e;
+  for (size_t i = 0; i < o->nallow_ips; i++)
+    if ((e = kumi_wasi_config_allow_ip(c, o->allow_ips[i]))) return e;
   for (int s = 0; s < 3; s++)
     if ((e = kumi_wasi_config_stdio_inherit(c, (kumi_wasi_stdio)s))) return e;
   return NULL;

@@ -17,8 +17,11 @@ typedef struct cli_wasi_opts {
   size_t nenvs;
   const char **listens; /* --tcplisten HOST:PORT: a preopened listening socket */
   size_t nlistens;
+  const char **allow_ips; /* --allow-ip CIDR: a network WASI 0.3 sockets may use besides loopback */
+  size_t nallow_ips;
   bool inherit_env;   /* --inherit-env: the guest gets the host's environment */
   const char *invoke; /* --invoke NAME: call this export instead of _start */
+  const char *features; /* --features LIST / --all-features ("all"): Component Model features */
 } cli_wasi_opts;
 
 void cli_wasi_opts_init(cli_wasi_opts *o);

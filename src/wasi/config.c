@@ -141,6 +141,16 @@ kumi_error *kumi_wasi_config_preopen_tcp_listen(kumi_wasi_config *c, const char 
   return NULL;
 }
 
+kumi_error *kumi_wasi_config_allow_ip(kumi_wasi_config *c, const char *cidr) {
+  if (!c || !cidr) return arg_error(c, "null network");
+  wasi_cidr net;
+  if (!wasi_cidr_parse(cidr, &net))
+    return kb_error(c->alloc, KUMI_ERR_ARG, KUMI_NO_OFFSET, "wasi config: bad network '%s' (want ADDRESS/PREFIX)", cidr);
+  if (c->nets.n >= WASI_MAX_NETS) return arg_error(c, "too many networks");
+  c->nets.nets[c->nets.n++] = net;
+  return NULL;
+}
+
 static wasi_stdio_cfg *stdio_slot(kumi_wasi_config *c, kumi_wasi_stdio which) {
   if (!c || (unsigned)which > 2) return NULL;
   stdio_clear(c, &c->stdio[which]);

@@ -290,6 +290,7 @@ kumi_wasi *kumi_wasi_new(const kumi_wasi_config *c, kumi_error **error) {
   }
   w->alloc = c->alloc;
   w->use_openat2 = !c->walk_only;
+  w->nets = c->nets;
   w->nargs = c->args.len;
   w->nenv = c->env.len;
   size_t nfds = 3 + c->preopens.len;
@@ -316,6 +317,7 @@ fail:
 
 void kumi_wasi_free(kumi_wasi *w) {
   if (!w) return;
+  wasi_p3_free(w->p3); /* its streams and watches refer to the descriptors */
   wasi_p2_free(w->p2); /* its streams refer to the descriptors */
   for (size_t i = 0; i < w->fds.len; i++) wasi_fd_release(w, &w->fds.items[i]);
   kb_vec_free(w->alloc, &w->fds);

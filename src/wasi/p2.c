@@ -2,6 +2,7 @@
  * kumi_component_linker_add_wasi_p2, which defines every interface. */
 #define _GNU_SOURCE
 #include "p2.h"
+#include "wasi_share.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,22 +66,29 @@ kumi_error *wasi_p2_define(kumi_component_linker *l, const char *iface, const ch
   return kumi_component_linker_define_func(l, iface, name, NULL, fn, p);
 }
 
-kumi_error *wasi_p2_trap(wasi_p2 *p, const char *fmt, ...) {
+kumi_error *wasi_trap_v(const kumi_allocator *al, const char *fmt, va_list ap) {
   char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  kumi_error *e = kb_error(p->alloc, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "wasi: %s", buf);
+  kumi_error *e = kb_error(al, KUMI_ERR_TRAP, KUMI_NO_OFFSET, "wasi: %s", buf);
   if (e && e->alloc) e->trap = KUMI_TRAP_HOST;
   return e ? e : kb_error_oom();
 }
 
-kumi_error *wasi_p2_exit(wasi_p2 *p, int code) {
-  kumi_error *e = kb_error(p->alloc, KUMI_ERR_EXIT, KUMI_NO_OFFSET, "exit with status %d", code);
+kumi_error *wasi_exit_error(const kumi_allocator *al, int code) {
+  kumi_error *e = kb_error(al, KUMI_ERR_EXIT, KUMI_NO_OFFSET, "exit with status %d", code);
   if (e && e->alloc) e->exit_code = code;
   return e ? e : kb_error_oom();
 }
+
+kumi_error *wasi_p2_trap(wasi_p2 *p, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  kumi_error *e = wasi_trap_v(p->alloc, fmt, ap);
+  va_end(ap);
+  return e;
+}
+
+kumi_error *wasi_p2_exit(wasi_p2 *p, int code) { return wasi_exit_error(p->alloc, code); }
 
 bool wasi_p2_ok(const kumi_allocator *a, const kumi_cval *payload, kumi_cval *out) {
   return kumi_cval_case(a, KUMI_CV_RESULT, 0, payload, out);

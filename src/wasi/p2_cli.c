@@ -2,6 +2,7 @@
  * the terminal interfaces, from the same kumi_wasi as preview1. */
 #define _GNU_SOURCE
 #include "p2.h"
+#include "wasi_share.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -10,12 +11,7 @@
 
 /* ---- environment ------------------------------------------------------------------ */
 
-static kumi_error *f_get_environment(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
-                                     kumi_cval *result) {
-  (void)args;
-  (void)nargs;
-  wasi_p2 *p = env;
-  kumi_wasi *w = p->w;
+kumi_error *wasi_cli_environment(kumi_wasi *w, const kumi_allocator *a, kumi_cval *result) {
   if (!kumi_cval_agg(a, KUMI_CV_LIST, w->nenv, result)) return kb_error_oom();
   for (size_t i = 0; i < w->nenv; i++) {
     const char *s = w->env[i], *eq = strchr(s, '=');
@@ -31,12 +27,7 @@ static kumi_error *f_get_environment(void *env, const kumi_allocator *a, const k
   return NULL;
 }
 
-static kumi_error *f_get_arguments(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
-                                   kumi_cval *result) {
-  (void)args;
-  (void)nargs;
-  wasi_p2 *p = env;
-  kumi_wasi *w = p->w;
+kumi_error *wasi_cli_arguments(kumi_wasi *w, const kumi_allocator *a, kumi_cval *result) {
   if (!kumi_cval_agg(a, KUMI_CV_LIST, w->nargs, result)) return kb_error_oom();
   for (size_t i = 0; i < w->nargs; i++)
     if (!kumi_cval_string(a, w->args[i], strlen(w->args[i]), &result->of.agg.items[i])) {
@@ -46,33 +37,43 @@ static kumi_error *f_get_arguments(void *env, const kumi_allocator *a, const kum
   return NULL;
 }
 
-/* The guest has no working directory of its own: paths are relative to
- * the preopens, so initial-cwd is none. */
-static kumi_error *f_initial_cwd(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
+static kumi_error *f_get_environment(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
+                                     kumi_cval *result) {
+  (void)args, (void)nargs;
+  wasi_p2 *p = env;
+  return wasi_cli_environment(p->w, a, result);
+}
+
+static kumi_error *f_get_arguments(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
+                                   kumi_cval *result) {
+  (void)args, (void)nargs;
+  wasi_p2 *p = env;
+  return wasi_cli_arguments(p->w, a, result);
+}
+
+kumi_error *wasi_cli_initial_cwd(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
                                  kumi_cval *result) {
-  (void)env;
-  (void)args;
-  (void)nargs;
+  (void)env, (void)args, (void)nargs;
   return kumi_cval_case(a, KUMI_CV_OPTION, 0, NULL, result) ? NULL : kb_error_oom();
 }
 
 /* ---- exit ---------------------------------------------------------------------------- */
 
+int wasi_cli_exit_status(const kumi_cval *args, size_t nargs, bool with_code) {
+  if (with_code) return nargs >= 1 ? (int)(uint8_t)args[0].of.u : 1;
+  return nargs >= 1 && args[0].kind == KUMI_CV_RESULT && args[0].of.var.index == 0 ? 0 : 1;
+}
+
 static kumi_error *f_exit(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
                           kumi_cval *result) {
-  (void)a;
-  (void)result;
-  wasi_p2 *p = env;
-  int code = nargs >= 1 && args[0].kind == KUMI_CV_RESULT && args[0].of.var.index == 0 ? 0 : 1;
-  return wasi_p2_exit(p, code);
+  (void)a, (void)result;
+  return wasi_p2_exit(env, wasi_cli_exit_status(args, nargs, false));
 }
 
 static kumi_error *f_exit_with_code(void *env, const kumi_allocator *a, const kumi_cval *args, size_t nargs,
                                     kumi_cval *result) {
-  (void)a;
-  (void)result;
-  wasi_p2 *p = env;
-  return wasi_p2_exit(p, nargs >= 1 ? (int)(uint8_t)args[0].of.u : 1);
+  (void)a, (void)result;
+  return wasi_p2_exit(env, wasi_cli_exit_status(args, nargs, true));
 }
 
 /* ---- stdio -------------------------------------------------------------------------------- */
@@ -111,10 +112,12 @@ static void dtor_term_out(void *env, uint32_t rep) {
   wasi_p2_table_take(&p->term_out, rep);
 }
 
+bool wasi_cli_is_tty(const kumi_wasi *w, uint32_t which) {
+  return which < w->fds.len && w->fds.items[which].kind == WASI_FD_HOST && isatty(w->fds.items[which].host);
+}
+
 static kumi_error *terminal(wasi_p2 *p, const kumi_allocator *a, uint32_t which, kumi_cval *result) {
-  kumi_wasi *w = p->w;
-  bool tty = which < w->fds.len && w->fds.items[which].kind == WASI_FD_HOST && isatty(w->fds.items[which].host);
-  if (!tty) return kumi_cval_case(a, KUMI_CV_OPTION, 0, NULL, result) ? NULL : kb_error_oom();
+  if (!wasi_cli_is_tty(p->w, which)) return kumi_cval_case(a, KUMI_CV_OPTION, 0, NULL, result) ? NULL : kb_error_oom();
   uint32_t rep;
   if (!wasi_p2_table_add(p, which == 0 ? &p->term_in : &p->term_out, p, &rep)) return kb_error_oom();
   kumi_cval h = kumi_cval_handle(KUMI_CV_OWN, rep);
@@ -146,7 +149,7 @@ typedef struct cli_fn {
 static const cli_fn cli_fns[] = {
     {CLI("environment"), "get-environment", f_get_environment},
     {CLI("environment"), "get-arguments", f_get_arguments},
-    {CLI("environment"), "initial-cwd", f_initial_cwd},
+    {CLI("environment"), "initial-cwd", wasi_cli_initial_cwd},
     {CLI("exit"), "exit", f_exit},
     {CLI("exit"), "exit-with-code", f_exit_with_code},
     {CLI("stdin"), "get-stdin", f_get_stdin},

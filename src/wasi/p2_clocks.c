@@ -2,33 +2,34 @@
  * become ready at an instant) and wall-clock. */
 #define _GNU_SOURCE
 #include "p2.h"
+#include "wasi_share.h"
 
 #include <time.h>
 
 #define CLOCKS(x) WASI_P2_IFACE("wasi:clocks/" x)
 
-static uint64_t ns_of(clockid_t id) {
+uint64_t wasi_clock_ns(clockid_t id) {
   struct timespec ts;
   if (clock_gettime(id, &ts) != 0) return 0;
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t res_of(clockid_t id) {
+uint64_t wasi_clock_res(clockid_t id) {
   struct timespec ts;
   if (clock_getres(id, &ts) != 0) return 1;
   uint64_t r = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
   return r ? r : 1;
 }
 
-static kumi_error *f_mono_now(void *env, const kumi_allocator *a, const kumi_cval *args, size_t n, kumi_cval *r) {
+kumi_error *wasi_clock_mono_now(void *env, const kumi_allocator *a, const kumi_cval *args, size_t n, kumi_cval *r) {
   (void)env, (void)a, (void)args, (void)n;
-  *r = kumi_cval_int(KUMI_CV_U64, (int64_t)ns_of(CLOCK_MONOTONIC));
+  *r = kumi_cval_int(KUMI_CV_U64, (int64_t)wasi_clock_ns(CLOCK_MONOTONIC));
   return NULL;
 }
 
-static kumi_error *f_mono_res(void *env, const kumi_allocator *a, const kumi_cval *args, size_t n, kumi_cval *r) {
+kumi_error *wasi_clock_mono_res(void *env, const kumi_allocator *a, const kumi_cval *args, size_t n, kumi_cval *r) {
   (void)env, (void)a, (void)args, (void)n;
-  *r = kumi_cval_int(KUMI_CV_U64, (int64_t)res_of(CLOCK_MONOTONIC));
+  *r = kumi_cval_int(KUMI_CV_U64, (int64_t)wasi_clock_res(CLOCK_MONOTONIC));
   return NULL;
 }
 
@@ -49,7 +50,7 @@ static kumi_error *f_sub_duration(void *env, const kumi_allocator *a, const kumi
                                   kumi_cval *r) {
   (void)a;
   if (n < 1) return wasi_p2_trap(env, "subscribe-duration: no argument");
-  uint64_t now = ns_of(CLOCK_MONOTONIC), d = args[0].of.u;
+  uint64_t now = wasi_clock_ns(CLOCK_MONOTONIC), d = args[0].of.u;
   return timer(env, d > UINT64_MAX - now ? UINT64_MAX : now + d, r);
 }
 
@@ -63,18 +64,18 @@ static kumi_error *datetime(const kumi_allocator *a, uint64_t ns, kumi_cval *r) 
 
 static kumi_error *f_wall_now(void *env, const kumi_allocator *a, const kumi_cval *args, size_t n, kumi_cval *r) {
   (void)env, (void)args, (void)n;
-  return datetime(a, ns_of(CLOCK_REALTIME), r);
+  return datetime(a, wasi_clock_ns(CLOCK_REALTIME), r);
 }
 
 static kumi_error *f_wall_res(void *env, const kumi_allocator *a, const kumi_cval *args, size_t n, kumi_cval *r) {
   (void)env, (void)args, (void)n;
-  return datetime(a, res_of(CLOCK_REALTIME), r);
+  return datetime(a, wasi_clock_res(CLOCK_REALTIME), r);
 }
 
 kumi_error *wasi_p2_add_clocks(kumi_component_linker *l, wasi_p2 *p) {
   kumi_error *e;
-  if ((e = wasi_p2_define(l, CLOCKS("monotonic-clock"), "now", f_mono_now, p)) ||
-      (e = wasi_p2_define(l, CLOCKS("monotonic-clock"), "resolution", f_mono_res, p)) ||
+  if ((e = wasi_p2_define(l, CLOCKS("monotonic-clock"), "now", wasi_clock_mono_now, p)) ||
+      (e = wasi_p2_define(l, CLOCKS("monotonic-clock"), "resolution", wasi_clock_mono_res, p)) ||
       (e = wasi_p2_define(l, CLOCKS("monotonic-clock"), "subscribe-instant", f_sub_instant, p)) ||
       (e = wasi_p2_define(l, CLOCKS("monotonic-clock"), "subscribe-duration", f_sub_duration, p)) ||
       (e = wasi_p2_define(l, CLOCKS("wall-clock"), "now", f_wall_now, p)) ||

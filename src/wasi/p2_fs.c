@@ -237,14 +237,17 @@ wasi_errno wasi_p2_fs_times(const kumi_cval *atim, const kumi_cval *mtim, struct
       ts[i].tv_nsec = UTIME_NOW;
       break;
     case WASI_P2_TS_TIMESTAMP: {
+      /* seconds: u64 (0.2's datetime) or s64 (0.3's instant) */
       const kumi_cval *d = v[i]->of.var.payload;
-      if (!d || d->kind != KUMI_CV_RECORD || d->of.agg.len != 2 || d->of.agg.items[0].kind != KUMI_CV_U64 ||
+      if (!d || d->kind != KUMI_CV_RECORD || d->of.agg.len != 2 ||
+          (d->of.agg.items[0].kind != KUMI_CV_U64 && d->of.agg.items[0].kind != KUMI_CV_S64) ||
           d->of.agg.items[1].kind != KUMI_CV_U32)
         return WASI_EINVAL;
+      bool is_signed = d->of.agg.items[0].kind == KUMI_CV_S64;
       uint64_t sec = d->of.agg.items[0].of.u, ns = d->of.agg.items[1].of.u;
       if (ns >= 1000000000u) return WASI_EINVAL;
-      if (sec > (uint64_t)INT64_MAX) return WASI_EOVERFLOW;
-      ts[i].tv_sec = (time_t)sec;
+      if (!is_signed && sec > (uint64_t)INT64_MAX) return WASI_EOVERFLOW;
+      ts[i].tv_sec = is_signed ? (time_t)d->of.agg.items[0].of.s : (time_t)sec;
       ts[i].tv_nsec = (long)ns;
       break;
     }
@@ -540,7 +543,7 @@ FS_FN(d_read_directory) {
   return ke;
 }
 
-static uint32_t dirent_type(DIR *d, const struct dirent *de) {
+uint32_t wasi_p2_fs_dirent_type(DIR *d, const struct dirent *de) {
   switch (de->d_type) {
   case DT_REG: return WASI_P2_DT_REGULAR_FILE;
   case DT_DIR: return WASI_P2_DT_DIRECTORY;
@@ -578,7 +581,7 @@ FS_FN(ds_read_directory_entry) {
     if (!kb_utf8_valid((const uint8_t *)de->d_name, len)) return wasi_p2_fs_err(a, WASI_EILSEQ, res);
     kumi_cval ent, some;
     if (!kumi_cval_agg(a, KUMI_CV_RECORD, 2, &ent)) return kb_error_oom();
-    if (!kumi_cval_case(a, KUMI_CV_ENUM, dirent_type(s->d, de), NULL, &ent.of.agg.items[0]) ||
+    if (!kumi_cval_case(a, KUMI_CV_ENUM, wasi_p2_fs_dirent_type(s->d, de), NULL, &ent.of.agg.items[0]) ||
         !kumi_cval_string(a, de->d_name, len, &ent.of.agg.items[1])) {
       kumi_cval_free(a, &ent);
       return kb_error_oom();

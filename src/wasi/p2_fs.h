@@ -18,6 +18,7 @@
 
 #include "p2.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #define WASI_P2_FS_TYPES WASI_P2_IFACE("wasi:filesystem/types")
@@ -54,6 +55,9 @@ enum { WASI_P2_TS_NO_CHANGE, WASI_P2_TS_NOW, WASI_P2_TS_TIMESTAMP };
 uint32_t wasi_p2_fs_error_code(wasi_errno e);
 /* The descriptor-type of a host st_mode. */
 uint32_t wasi_p2_fs_type_of_mode(unsigned mode);
+/* The descriptor-type of directory entry de of d (d_type, else an lstat
+ * of the name); also used by wasi:filesystem 0.3's read-directory. */
+uint32_t wasi_p2_fs_dirent_type(DIR *d, const struct dirent *de);
 
 /* One host function of the filesystem half. */
 typedef struct wasi_p2_fs_func {
@@ -87,7 +91,8 @@ wasi_errno wasi_p2_fs_desc(wasi_p2 *p, const kumi_cval *h, wasi_fd **out);
 wasi_errno wasi_p2_fs_dir(wasi_p2 *p, const kumi_cval *h, wasi_fd **out);
 /* Whether a directory descriptor may change what is beneath it. */
 bool wasi_p2_fs_can_mutate(const wasi_fd *dir);
-/* The two timespecs for futimens/utimensat from two new-timestamp values;
+/* The two timespecs for futimens/utimensat from two new-timestamp values
+ * (seconds u64, or s64 as wasi:filesystem 0.3's instant has them);
  * WASI_EINVAL for nanoseconds past a second. */
 wasi_errno wasi_p2_fs_times(const kumi_cval *atim, const kumi_cval *mtim, struct timespec ts[2]);
 /* Results. Each sets *res and returns NULL, or an out-of-memory error.

@@ -3,6 +3,7 @@
  * over the kumi_wasi stdio descriptors and over files (p2.h). */
 #define _GNU_SOURCE
 #include "p2.h"
+#include "wasi_share.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -238,14 +239,13 @@ static int stream_read(wasi_p2 *p, wasi_p2_stream *s, uint8_t *buf, size_t len, 
   }
 }
 
-/* Appends to a captured output buffer up to its cap; EFBIG past it. */
-static int capture(wasi_p2 *p, wasi_outbuf *o, const uint8_t *buf, size_t len) {
+int wasi_outbuf_capture(const kumi_allocator *al, wasi_outbuf *o, const uint8_t *buf, size_t len) {
   size_t room = o->max - o->len, want = len < room ? len : room;
   if (o->len + want > o->cap) {
     size_t cap = o->cap ? o->cap : 4096;
     while (cap < o->len + want) cap = cap > SIZE_MAX / 2 ? o->len + want : cap * 2;
     if (cap > o->max) cap = o->max;
-    uint8_t *nb = kb_realloc(p->alloc, o->buf, o->cap, cap);
+    uint8_t *nb = kb_realloc(al, o->buf, o->cap, cap);
     if (!nb) return ENOMEM;
     o->buf = nb;
     o->cap = cap;
@@ -273,7 +273,7 @@ static int stream_write(wasi_p2 *p, wasi_p2_stream *s, const uint8_t *buf, size_
     if (!e) return IO_CLOSED;
     switch (e->kind) {
     case WASI_FD_NULL: return 0;
-    case WASI_FD_MEMOUT: return capture(p, &p->w->out[e->stream], buf, len);
+    case WASI_FD_MEMOUT: return wasi_outbuf_capture(p->alloc, &p->w->out[e->stream], buf, len);
     case WASI_FD_HOST: fd = e->host; break;
     default: return EBADF;
     }

@@ -172,6 +172,25 @@ typedef struct wasi_preopen_cfg {
   char *listen; /* a TCP address to listen on, or NULL */
 } wasi_preopen_cfg;
 
+/* ---- network policy (WASI 0.3 sockets, kumi_wasi_config_allow_ip) -------------
+ * Loopback is always allowed; other addresses only inside one of these
+ * networks. Parsing and the check live in p3_sock_addr.c. */
+typedef struct wasi_cidr {
+  uint8_t addr[16]; /* network bytes, host bits cleared; IPv4 in the first 4 */
+  uint8_t prefix;   /* 0..32 or 0..128 */
+  bool v6;
+} wasi_cidr;
+#define WASI_MAX_NETS 32
+typedef struct wasi_netlist {
+  uint32_t n;
+  wasi_cidr nets[WASI_MAX_NETS];
+} wasi_netlist;
+/* "A.B.C.D/N", "IPv6/N", or a bare address (one host); false when malformed. */
+bool wasi_cidr_parse(const char *s, wasi_cidr *out);
+/* Whether the address (4 or 16 network-order bytes) may be used: loopback,
+ * or inside a network of l. */
+bool wasi_net_allowed(const wasi_netlist *l, bool v6, const uint8_t *addr);
+
 struct kumi_wasi_config {
   const kumi_allocator *alloc;
   KB_VEC(char *) args;
@@ -179,6 +198,7 @@ struct kumi_wasi_config {
   KB_VEC(wasi_preopen_cfg) preopens;
   wasi_stdio_cfg stdio[3];
   bool walk_only; /* resolve paths by the openat walk even where openat2 exists (tests) */
+  wasi_netlist nets; /* kumi_wasi_config_allow_ip */
 };
 /* Tests: force the portable openat walk instead of openat2. */
 void wasi_config_force_walk(kumi_wasi_config *c, bool on);
@@ -233,7 +253,12 @@ struct kumi_wasi {
   uint32_t nbindings;
   struct wasi_binding *bindings;
   struct wasi_p2 *p2; /* WASI 0.2 state (p2.h), made by kumi_component_linker_add_wasi_p2 */
+  struct wasi_p3 *p3; /* WASI 0.3 state (p3.h), made by kumi_component_linker_add_wasi_p3 */
+  wasi_netlist nets;  /* networks WASI 0.3 sockets may use besides loopback (copied from the config) */
 };
+
+/* Frees the WASI 0.3 state (p3.c); kumi_wasi_free calls it first. NULL is fine. */
+void wasi_p3_free(struct wasi_p3 *p);
 
 /* The descriptor fd if it is open and has every right in `need`:
  * WASI_EBADF when not open, WASI_ENOTCAPABLE when rights are missing. */

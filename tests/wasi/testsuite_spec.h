@@ -130,25 +130,7 @@ static inline bool ts_run_one(const char *dir, const char *stem, bool walk, bool
   r.env = (const char *const *)spec.env;
   r.walk_only = walk;
   bool ok = true;
-  if (spec.root) {
-    char src[PATH_MAX], base[PATH_MAX];
-    h_fmt(src, sizeof src, "%s/%s", dir, spec.root);
-    if (!h_mkdtemp(base, sizeof base, "suite")) {
-      h_fmt(why, why_n, "cannot make a scratch directory");
-      ok = false;
-    } else {
-      h_fmt(scratch, sizeof scratch, "%s", base);
-      if (!h_copy_tree(src, scratch)) {
-        h_fmt(why, why_n, "cannot copy %s", src);
-        ok = false;
-      }
-    }
-    pre.host = scratch;
-    pre.guest = "/";
-    pre.readonly = false;
-    r.preopens = &pre;
-    r.npreopens = 1;
-  }
+  if (spec.root) ok = h_copy_root(dir, spec.root, "suite", &r, &pre, scratch, sizeof scratch, why, why_n);
   if (ok) {
     runner(&r);
     const char *eo = r.errout.s ? r.errout.s : "";
@@ -263,12 +245,6 @@ static inline void ts_run_group(const char *suite, const char *group, bool walk,
 }
 
 /* The suite's folder: $KUMI_WASI_TESTSUITE, else ../shared beside the repository. */
-static inline bool ts_suite_dir(const char *here, char *out, size_t n) {
-  const char *env_suite = getenv("KUMI_WASI_TESTSUITE");
-  if (env_suite && *env_suite) h_fmt(out, n, "%s", env_suite);
-  else h_fmt(out, n, "%s/../../../shared/conformance/wasi-testsuite", here);
-  struct stat st;
-  return stat(out, &st) == 0;
-}
+static inline bool ts_suite_dir(const char *here, char *out, size_t n) { return h_suite_dir(here, NULL, out, n); }
 
 #endif

@@ -372,4 +372,42 @@ static inline void h_run_free(h_run *r) {
   hbuf_free(&r->errout);
 }
 
+/* Copies a test's root folder (dir/root) to a fresh scratch directory
+ * (its path in scratch, n bytes; "" until made) and preopens it as "/"
+ * in r through *pre. False with why set when that fails; the caller
+ * removes scratch when it is not empty. */
+static inline bool h_copy_root(const char *dir, const char *root, const char *tag, h_run *r, h_preopen *pre,
+                               char *scratch, size_t n, char *why, size_t why_n) {
+  bool ok = true;
+  char src[PATH_MAX], base[PATH_MAX];
+  h_fmt(src, sizeof src, "%s/%s", dir, root);
+  if (!h_mkdtemp(base, sizeof base, tag)) {
+    h_fmt(why, why_n, "cannot make a scratch directory");
+    ok = false;
+  } else {
+    h_fmt(scratch, n, "%s", base);
+    if (!h_copy_tree(src, scratch)) {
+      h_fmt(why, why_n, "cannot copy %s", src);
+      ok = false;
+    }
+  }
+  pre->host = scratch;
+  pre->guest = "/";
+  pre->readonly = false;
+  r->preopens = pre;
+  r->npreopens = 1;
+  return ok;
+}
+
+/* The wasi-testsuite folder (+ "/" sub when sub is not NULL):
+ * $KUMI_WASI_TESTSUITE, else ../shared beside the repository (here: the
+ * test's source folder). True when it exists. */
+static inline bool h_suite_dir(const char *here, const char *sub, char *out, size_t n) {
+  const char *env_suite = getenv("KUMI_WASI_TESTSUITE");
+  if (env_suite && *env_suite) h_fmt(out, n, "%s%s%s", env_suite, sub ? "/" : "", sub ? sub : "");
+  else h_fmt(out, n, "%s/../../../shared/conformance/wasi-testsuite%s%s", here, sub ? "/" : "", sub ? sub : "");
+  struct stat st;
+  return stat(out, &st) == 0;
+}
+
 #endif
