@@ -33,7 +33,9 @@
  * resolved with none of its threads left (a host or sync caller first takes
  * its value); a subtask once resolved, delivered and dropped (at once when
  * it returned before the lower did: no handle); a waitable set when
- * dropped. Their slots (handle reps) are reused: guest handles are table
+ * dropped; a stream or future end once its handle is dropped or moved
+ * (unless it is still its shared state's pending partner); a shared state
+ * once no guest end and no host end refers to it (rt_shared.nrefs). Their slots (handle reps) are reused: guest handles are table
  * entries, so a use after drop still traps.
  *
  * Files: async_thread.c (threads, fibers, the event loop, the thread.*
@@ -131,6 +133,9 @@ struct rt_end {
   rt_buf buf;         /* the copy in progress */
   uint8_t ev_result;  /* the pending event's CopyResult */
   bool ev_reclaim;    /* ... and whether delivering it reclaims the buffer */
+  bool dead;          /* a free slot of rt_async.ends (reused by the next end) */
+  uint32_t slot;      /* in rt_async.ends: its handles' rep */
+  uint32_t next_free; /* dead: the next free slot + 1 (0: none) */
 };
 
 /* The state both ends share (SharedStreamImpl / SharedFutureImpl). */
@@ -144,6 +149,9 @@ struct rt_shared {
   bool untyped;             /* made by the host: t is set when it first crosses to a guest */
   bool given;               /* made by the host: its readable end went to a guest */
   bool host_lost;           /* the host dropped a future's writable end unwritten: a new read traps */
+  uint32_t nrefs;           /* live guest ends and host ends (kumi_stream.sh) of it: free at 0 */
+  bool dead;                /* a free slot of rt_async.shared */
+  uint32_t slot, next_free; /* in rt_async.shared; dead: the next free slot + 1 (0: none) */
 };
 
 /* Thread states (CanonicalABI.md Thread): running, suspended (resumed only
@@ -185,8 +193,9 @@ struct rt_thread {
 };
 
 typedef struct rt_async {
-  KB_VEC(rt_end *) ends;
-  KB_VEC(rt_shared *) shared;
+  KB_VEC(rt_end *) ends;        /* by handle rep; dead ones are free slots, kept for reuse */
+  KB_VEC(rt_shared *) shared;   /* dead ones are free slots, kept for reuse */
+  uint32_t free_end, free_shared; /* the first free slot + 1 of each (0: none) */
   KB_VEC(rt_task *) tasks;
   KB_VEC(rt_wset *) wsets;     /* by handle rep (NULL: a free slot) */
   KB_VEC(rt_subtask *) subs;    /* by handle rep (NULL: a free slot) */
@@ -315,6 +324,16 @@ kumi_error *comp_async_end_new(kumi_component_instance *root, rt_scope *s, rt_sh
 void comp_async_end_notify(rt_end *e, uint8_t result, bool reclaim);
 /* The shared state loses one end (the other end sees DROPPED). */
 void comp_async_shared_drop(rt_shared *sh);
+/* A new shared state (nrefs 0: each end made of it counts; one left
+ * without any is given back with comp_async_shared_unref(root, sh, 0)). */
+rt_shared *comp_async_shared_new(kumi_component_instance *root);
+/* sh loses k references (an end or host end gone; 0: none, just checks):
+ * at none left its slot is free for reuse. */
+void comp_async_shared_unref(kumi_component_instance *root, rt_shared *sh, uint32_t k);
+/* Guest end e has left its table (dropped, or moved as a new end): its
+ * slot is free for reuse, unless a copy still refers to it (it is its
+ * shared state's pending partner: it then stays until the instance goes). */
+void comp_async_end_release(kumi_component_instance *root, rt_end *e);
 
 /* ---- async_host.c, async_hstream.c, async_loop.c: the host's side (kumi_async.h) ---- */
 /* Frees the host's state of root (pending host calls, host ends are

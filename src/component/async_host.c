@@ -349,6 +349,7 @@ static kumi_error *xfer_end(xfer_cx *x, const comp_type *ty, kumi_cval *v) {
       return err;
     }
     e->w.handle = 0;
+    comp_async_end_release(root, e); /* the host's end s keeps the shared state */
     if (x->call) {
       s->call = x->call;
       x->call->untaken.items[x->call->untaken.len++] = s;
@@ -359,7 +360,7 @@ static kumi_error *xfer_end(xfer_cx *x, const comp_type *ty, kumi_cval *v) {
     return NULL;
   }
   uint32_t tok = v->of.handle;
-  kumi_stream *s = tok && tok <= hs->slots.len ? hs->slots.items[tok - 1] : NULL;
+  kumi_stream *s = comp_hstream_at(hs, tok);
   if (!s || !s->sh || !s->writable || s->sh->given || s->sh->future != future)
     return kb_error(root->a, KUMI_ERR_ARG, KUMI_NO_OFFSET,
                     "a %s handle the host passed is not a new one of kumi_stream_new for this instance",
@@ -586,6 +587,7 @@ void comp_async_host_free(kumi_component_instance *root) {
   kumi_error_free(hs->err);
   kb_vec_free(a, &hs->calls);
   kb_vec_free(a, &hs->slots);
+  kb_vec_free(a, &hs->free_slots);
   kb_vec_free(a, &hs->inflight);
   kb_free(a, hs, sizeof *hs);
   as->host = NULL;

@@ -57,7 +57,9 @@ typedef struct rt_hcall_async {
 
 typedef struct rt_hstate {
   KB_VEC(kumi_async_call *) calls; /* pending host calls */
-  KB_VEC(kumi_stream *) slots;     /* host ends by token - 1 (NULL: dropped) */
+  KB_VEC(kumi_stream *) slots;     /* host ends by slot (NULL: dropped; see comp_hstream_at) */
+  KB_VEC(uint32_t) free_slots;     /* free slots of slots, reused first */
+  uint32_t gen;                    /* counts host ends made: the high bits of their tokens */
   KB_VEC(rt_hcall_async) inflight;
   kumi_async_loop *loop;           /* async_loop.c (NULL until used) */
   kumi_error *err;                 /* a host completion's failure, passed on by the loop */
@@ -65,6 +67,12 @@ typedef struct rt_hstate {
   bool idle_seen;
 } rt_hstate;
 
+/* A host end's token is its slot + 1 in the low RT_TOKEN_BITS bits and a
+ * generation above them, so a token of a dropped end whose slot was reused
+ * finds nothing. */
+#define RT_TOKEN_BITS 20u
+/* The live host end of token tok (NULL: none). */
+kumi_stream *comp_hstream_at(const rt_hstate *hs, uint32_t tok);
 /* The host state of root (made on first use; NULL on OOM). */
 rt_hstate *comp_hstate(kumi_component_instance *root);
 /* Keeps err to pass on (the first one wins). */

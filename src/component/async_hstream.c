@@ -9,18 +9,30 @@
 
 static size_t write_vals(kumi_stream *s, kumi_cval *vals, size_t n);
 
+kumi_stream *comp_hstream_at(const rt_hstate *hs, uint32_t tok) {
+  uint32_t slot = (tok & ((1u << RT_TOKEN_BITS) - 1)) - 1;
+  if (!hs || !tok || slot >= hs->slots.len) return NULL;
+  kumi_stream *s = hs->slots.items[slot];
+  return s && s->token == tok ? s : NULL;
+}
+
 kumi_stream *comp_hstream_new(kumi_component_instance *root, rt_shared *sh, bool writable) {
   rt_hstate *hs = comp_hstate(root);
-  if (!hs || hs->slots.len >= UINT32_MAX - 1 || !kb_vec_reserve(root->a, &hs->slots, 1)) return NULL;
+  if (!hs) return NULL;
+  bool reuse = hs->free_slots.len > 0;
+  if (!reuse && (hs->slots.len >= (1u << RT_TOKEN_BITS) - 2 || !kb_vec_reserve(root->a, &hs->slots, 1))) return NULL;
   kumi_stream *s = kb_zalloc(root->a, sizeof *s);
   if (!s) return NULL;
-  hs->slots.items[hs->slots.len++] = s;
+  uint32_t slot = reuse ? hs->free_slots.items[--hs->free_slots.len] : (uint32_t)hs->slots.len++;
+  hs->slots.items[slot] = s;
+  hs->gen++;
   s->root = root;
   s->a = root->a;
   s->sh = sh;
-  s->token = (uint32_t)hs->slots.len;
+  s->token = (slot + 1) | ((hs->gen & ((1u << (32 - RT_TOKEN_BITS)) - 1)) << RT_TOKEN_BITS);
   s->writable = writable;
   sh->host = s;
+  sh->nrefs++;
   return s;
 }
 
@@ -28,15 +40,15 @@ kumi_stream *kumi_stream_new(kumi_component_instance *inst, bool future, const k
                              uint32_t *handle) {
   if (!inst || !handle) return NULL;
   rt_async *as = comp_async_state(inst);
-  rt_shared *sh = as ? kb_zalloc(inst->a, sizeof *sh) : NULL;
-  if (!sh || !kb_vec_push(inst->a, &as->shared, sh)) {
-    kb_free(inst->a, sh, sizeof *sh);
-    return NULL;
-  }
+  rt_shared *sh = as ? comp_async_shared_new(inst) : NULL;
+  if (!sh) return NULL;
   sh->future = future;
   sh->untyped = true;
   kumi_stream *s = comp_hstream_new(inst, sh, true);
-  if (!s) return NULL; /* sh stays with the instance, unused */
+  if (!s) {
+    comp_async_shared_unref(inst, sh, 0); /* no end: its slot is free again */
+    return NULL;
+  }
   if (ops) s->ops = *ops;
   s->ud = ud;
   *handle = s->token;
@@ -60,7 +72,7 @@ kumi_stream *kumi_stream_take(kumi_async_call *call, uint32_t handle, const kumi
 kumi_stream *kumi_stream_take_result(kumi_component_instance *inst, uint32_t handle, const kumi_stream_ops *ops,
                                      void *ud) {
   rt_hstate *hs = inst && inst->async ? inst->async->host : NULL;
-  kumi_stream *s = hs && handle && handle <= hs->slots.len ? hs->slots.items[handle - 1] : NULL;
+  kumi_stream *s = comp_hstream_at(hs, handle);
   if (!s || !s->unclaimed) return NULL;
   s->unclaimed = false;
   if (ops) s->ops = *ops;
@@ -331,7 +343,11 @@ void kumi_stream_drop(kumi_stream *s) {
     if (sh->future && s->writable && !s->resolved && sh->given) sh->host_lost = true;
     if (sh->host == s) sh->host = NULL;
     comp_async_shared_drop(sh);
-    hs->slots.items[s->token - 1] = NULL;
+    uint32_t slot = (s->token & ((1u << RT_TOKEN_BITS) - 1)) - 1;
+    hs->slots.items[slot] = NULL;
+    (void)kb_vec_push(a, &hs->free_slots, slot); /* (on OOM the slot is just not reused) */
+    s->sh = NULL;
+    comp_async_shared_unref(root, sh, 1); /* s no longer refers to it */
   }
   if (s->has_value) kumi_cval_free(a, &s->value);
   kb_free(a, s, sizeof *s); /* (the instance may be gone: the allocator is kept in s) */

@@ -58,24 +58,89 @@ static bool none_or_number(const rt_shared *sh) {
 rt_end *comp_async_end_at(kumi_component_instance *root, rt_scope *s, uint32_t i) {
   abi_handle *h = abi_table_get(&s->table, i);
   if (!h || h->rid != RT_RID_END || !root->async || h->rep >= root->async->ends.len) return NULL;
-  return root->async->ends.items[h->rep];
+  rt_end *e = root->async->ends.items[h->rep];
+  return e->dead ? NULL : e;
 }
 
 kumi_error *comp_async_end_new(kumi_component_instance *root, rt_scope *s, rt_shared *sh, bool writable, uint32_t *index) {
   rt_async *as = comp_async_state(root);
-  rt_end *e = as ? kb_zalloc(root->a, sizeof *e) : NULL;
-  if (!e || !kb_vec_push(root->a, &as->ends, e)) {
-    kb_free(root->a, e, sizeof *e);
-    return kb_error_oom();
+  if (!as) return kb_error_oom();
+  rt_end *e = NULL;
+  if (as->free_end) {
+    e = as->ends.items[as->free_end - 1];
+    as->free_end = e->next_free;
+  } else {
+    if (as->ends.len >= UINT32_MAX - 1) return kb_error_oom();
+    e = kb_zalloc(root->a, sizeof *e);
+    if (!e || !kb_vec_push(root->a, &as->ends, e)) {
+      kb_free(root->a, e, sizeof *e);
+      return kb_error_oom();
+    }
+    e->slot = (uint32_t)(as->ends.len - 1);
   }
+  uint32_t slot = e->slot;
+  memset(e, 0, sizeof *e);
+  e->slot = slot;
   e->w.kind = RT_W_END;
   e->future = sh->future;
   e->writable = writable;
   e->sh = sh;
   e->state = RT_CS_IDLE;
-  kumi_error *err = abi_resource_new(&s->table, RT_RID_END, (uint32_t)(as->ends.len - 1), index);
-  if (!err) e->w.handle = *index;
-  return err;
+  sh->nrefs++;
+  kumi_error *err = abi_resource_new(&s->table, RT_RID_END, slot, index);
+  if (err) {
+    comp_async_end_release(root, e);
+    return err;
+  }
+  e->w.handle = *index;
+  return NULL;
+}
+
+void comp_async_end_release(kumi_component_instance *root, rt_end *e) {
+  rt_async *as = root->async;
+  if (!as || e->dead) return;
+  rt_shared *sh = e->sh;
+  if (sh && sh->pend == e) return; /* a copy refers to it: kept */
+  comp_async_wset_leave(&e->w);
+  e->dead = true;
+  e->sh = NULL;
+  e->w.pending = false;
+  e->w.handle = 0;
+  e->next_free = as->free_end;
+  as->free_end = e->slot + 1;
+  if (sh) comp_async_shared_unref(root, sh, 1);
+}
+
+rt_shared *comp_async_shared_new(kumi_component_instance *root) {
+  rt_async *as = comp_async_state(root);
+  if (!as) return NULL;
+  rt_shared *sh = NULL;
+  if (as->free_shared) {
+    sh = as->shared.items[as->free_shared - 1];
+    as->free_shared = sh->next_free;
+  } else {
+    if (as->shared.len >= UINT32_MAX - 1) return NULL;
+    sh = kb_zalloc(root->a, sizeof *sh);
+    if (!sh || !kb_vec_push(root->a, &as->shared, sh)) {
+      kb_free(root->a, sh, sizeof *sh);
+      return NULL;
+    }
+    sh->slot = (uint32_t)(as->shared.len - 1);
+  }
+  uint32_t slot = sh->slot;
+  memset(sh, 0, sizeof *sh);
+  sh->slot = slot;
+  return sh;
+}
+
+void comp_async_shared_unref(kumi_component_instance *root, rt_shared *sh, uint32_t k) {
+  rt_async *as = root ? root->async : NULL;
+  if (!as || sh->dead) return;
+  sh->nrefs = sh->nrefs > k ? sh->nrefs - k : 0;
+  if (sh->nrefs || sh->host || sh->pend) return;
+  sh->dead = true;
+  sh->next_free = as->free_shared;
+  as->free_shared = sh->slot + 1;
 }
 
 void comp_async_end_notify(rt_end *e, uint8_t result, bool reclaim) {
@@ -334,6 +399,7 @@ static kumi_error *drop_builtin(rt_sbuiltin *b, const kumi_val *args, bool writa
   comp_async_wset_leave(&e->w);
   e->w.pending = false;
   e->w.handle = 0;
+  comp_async_end_release(b->root, e);
   return NULL;
 }
 
@@ -346,17 +412,15 @@ static kumi_error *stream_entry(kumi_caller *caller, void *env, const kumi_val *
   if (!as) return kb_error_oom();
   switch (b->op) {
   case 0x0e: case 0x15: { /* stream.new / future.new */
-    rt_shared *sh = kb_zalloc(root->a, sizeof *sh);
-    if (!sh || !kb_vec_push(root->a, &as->shared, sh)) {
-      kb_free(root->a, sh, sizeof *sh);
-      return kb_error_oom();
-    }
+    rt_shared *sh = comp_async_shared_new(root);
+    if (!sh) return kb_error_oom();
     sh->future = b->future;
     sh->has_t = b->has_t;
     sh->t = b->t;
     uint32_t ri = 0, wi = 0;
     kumi_error *e = comp_async_end_new(root, b->s, sh, false, &ri);
     if (!e) e = comp_async_end_new(root, b->s, sh, true, &wi);
+    if (e) comp_async_shared_unref(root, sh, 0); /* made no end */
     if (!e) results[0] = kumi_val_i64((int64_t)((uint64_t)ri | ((uint64_t)wi << 32)));
     return e;
   }
@@ -457,7 +521,9 @@ static kumi_error *move_end(kumi_component_instance *root, rt_end *e, rt_scope *
   kumi_error *err = abi_resource_drop(&from->table, RT_RID_END, i, &run, &rep);
   if (err) return err;
   e->w.handle = 0;
-  return comp_async_end_new(root, to, e->sh, false, ni);
+  err = comp_async_end_new(root, to, e->sh, false, ni);
+  comp_async_end_release(root, e); /* after: the new end keeps the shared state */
+  return err;
 }
 
 static kumi_error *xfer1(kumi_component_instance *root, kumi_cval *v, rt_scope *from, rt_scope *to, uint32_t depth) {

@@ -359,6 +359,82 @@ static const char many[] =
     "  (func (export \"loop\") (alias export $d \"loop\"))\n"
     "  (func (export \"drop-twice\") (alias export $d \"drop-twice\")))\n";
 
+/* 2 components: D's loop(n) makes n streams; for each it writes 4 bytes
+ * (async: BLOCKED), passes the readable end to C's take, which reads them
+ * (COMPLETED at once), drops its end and returns a byte; D then sees its
+ * write's event in a waitable set (DROPPED after 4: the reader's drop came
+ * before the event was delivered) and drops the writable end. Every end
+ * and shared state is done with in the iteration: memory must not grow. */
+static const char many_streams[] =
+    "(component\n"
+    "  (type $ST (stream u8))\n"
+    "  (component $C\n"
+    "    (type $ST (stream u8))\n"
+    "    (core module $Mem (memory (export \"mem\") 1))\n"
+    "    (core instance $mem (instantiate $Mem))\n"
+    "    (core module $M\n"
+    "      (import \"\" \"mem\" (memory 1))\n"
+    "      (import \"\" \"read\" (func $read (param i32 i32 i32) (result i32)))\n"
+    "      (import \"\" \"dropr\" (func $dropr (param i32)))\n"
+    "      (func (export \"take\") (param $r i32) (result i32)\n"
+    "        (if (i32.ne (call $read (local.get $r) (i32.const 100) (i32.const 8)) (i32.const 0x40)) (then unreachable))\n"
+    "        (call $dropr (local.get $r))\n"
+    "        (i32.load8_u (i32.const 103))))\n"
+    "    (canon stream.read $ST async (memory (core memory $mem \"mem\")) (core func $read))\n"
+    "    (canon stream.drop-readable $ST (core func $dropr))\n"
+    "    (core instance $i (instantiate $M (with \"\" (instance\n"
+    "      (export \"mem\" (memory $mem \"mem\")) (export \"read\" (func $read)) (export \"dropr\" (func $dropr))))))\n"
+    "    (func (export \"take\") (param \"s\" $ST) (result u32) (canon lift (core func $i \"take\"))))\n"
+    "  (component $D\n"
+    "    (type $ST (stream u8))\n"
+    "    (import \"take\" (func $take (param \"s\" $ST) (result u32)))\n"
+    "    (core module $Mem (memory (export \"mem\") 1))\n"
+    "    (core instance $mem (instantiate $Mem))\n"
+    "    (core module $M\n"
+    "      (import \"\" \"mem\" (memory 1))\n"
+    "      (import \"\" \"take\" (func $take (param i32) (result i32)))\n"
+    "      (import \"\" \"snew\" (func $snew (result i64)))\n"
+    "      (import \"\" \"write\" (func $write (param i32 i32 i32) (result i32)))\n"
+    "      (import \"\" \"dropw\" (func $dropw (param i32)))\n"
+    "      (import \"\" \"ws.new\" (func $wsnew (result i32)))\n"
+    "      (import \"\" \"ws.poll\" (func $poll (param i32 i32) (result i32)))\n"
+    "      (import \"\" \"join\" (func $join (param i32 i32)))\n"
+    "      (func (export \"loop\") (param $n i32) (result i32)\n"
+    "        (local $i i32) (local $sum i32) (local $ws i32) (local $p i64) (local $r i32) (local $w i32)\n"
+    "        (local.set $ws (call $wsnew))\n"
+    "        (block $done (loop $l\n"
+    "          (br_if $done (i32.ge_u (local.get $i) (local.get $n)))\n"
+    "          (local.set $p (call $snew))\n"
+    "          (local.set $r (i32.wrap_i64 (local.get $p)))\n"
+    "          (local.set $w (i32.wrap_i64 (i64.shr_u (local.get $p) (i64.const 32))))\n"
+    "          (i32.store (i32.const 64) (i32.add (i32.const 0x00030201) (i32.shl (i32.and (local.get $i) (i32.const 0x7f)) (i32.const 24))))\n"
+    "          (if (i32.ne (call $write (local.get $w) (i32.const 64) (i32.const 4)) (i32.const -1)) (then unreachable))\n"
+    "          (local.set $sum (i32.add (local.get $sum) (call $take (local.get $r))))\n"
+    "          (call $join (local.get $w) (local.get $ws))\n"
+    "          (if (i32.ne (call $poll (local.get $ws) (i32.const 256)) (i32.const 3)) (then unreachable))\n"
+    "          (if (i32.ne (i32.load (i32.const 256)) (local.get $w)) (then unreachable))\n"
+    "          (if (i32.ne (i32.load (i32.const 260)) (i32.const 0x41)) (then unreachable))\n"
+    "          (call $join (local.get $w) (i32.const 0))\n"
+    "          (call $dropw (local.get $w))\n"
+    "          (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "          (br $l)))\n"
+    "        (local.get $sum)))\n"
+    "    (canon lower (func $take) (core func $take'))\n"
+    "    (canon stream.new $ST (core func $snew))\n"
+    "    (canon stream.write $ST async (memory (core memory $mem \"mem\")) (core func $write))\n"
+    "    (canon stream.drop-writable $ST (core func $dropw))\n"
+    "    (canon waitable-set.new (core func $wsnew))\n"
+    "    (canon waitable-set.poll (memory (core memory $mem \"mem\")) (core func $poll))\n"
+    "    (canon waitable.join (core func $join))\n"
+    "    (core instance $i (instantiate $M (with \"\" (instance\n"
+    "      (export \"mem\" (memory $mem \"mem\")) (export \"take\" (func $take')) (export \"snew\" (func $snew))\n"
+    "      (export \"write\" (func $write)) (export \"dropw\" (func $dropw)) (export \"ws.new\" (func $wsnew))\n"
+    "      (export \"ws.poll\" (func $poll)) (export \"join\" (func $join))))))\n"
+    "    (func (export \"loop\") (param \"n\" u32) (result u32) (canon lift (core func $i \"loop\"))))\n"
+    "  (instance $c (instantiate $C))\n"
+    "  (instance $d (instantiate $D (with \"take\" (func $c \"take\"))))\n"
+    "  (func (export \"loop\") (alias export $d \"loop\")))\n";
+
 /* A test_alloc that also records its peak of live bytes. */
 typedef struct peak_alloc {
   test_alloc t;
@@ -373,18 +449,20 @@ static void *peak_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
 }
 
 /* Runs many's loop(n): its result (or ~0 on an error) and peak memory. */
-static uint32_t run_many(uint32_t n, size_t *peak, bool *clean) {
+static uint32_t run_loop(const char *src, uint32_t n, size_t *peak, bool *clean) {
   peak_alloc pa;
   memset(&pa, 0, sizeof pa);
   pa.t.fail_after = -1;
   kumi_allocator a = {peak_realloc, &pa};
   kumi_cval x = kumi_cval_int(KUMI_CV_U32, n);
-  outcome o = run(&a, many, "loop", &x, 1, true, false);
+  outcome o = run(&a, src, "loop", &x, 1, true, false);
   if (o.kind) fprintf(stderr, "  loop(%u): %s\n", n, o.msg);
   *peak = pa.peak;
   *clean = test_alloc_clean(&pa.t);
   return o.kind == 0 && o.has_u32 ? o.u32 : ~0u;
 }
+
+static uint32_t run_many(uint32_t n, size_t *peak, bool *clean) { return run_loop(many, n, peak, clean); }
 
 int main(void) {
   test_alloc ta;
@@ -444,6 +522,24 @@ int main(void) {
   CHECK(clean_small && clean_big);
   printf("  peak live bytes: %zu after 2x1000 async calls, %zu after 2x100000\n", peak_small, peak_big);
   CHECKF(peak_big <= peak_small + 16384, "memory bounded over 2x100000 async calls (peak %zu vs %zu)", peak_big,
+         peak_small);
+
+  /* 100,000 streams between two components: ends and shared states
+   * are freed (their slots reused) as they go. */
+  peak_small = peak_big = 0;
+  clean_small = clean_big = false;
+  small = run_loop(many_streams, 1000, &peak_small, &clean_small);
+  big = run_loop(many_streams, 100000, &peak_big, &clean_big);
+  want_small = want_big = 0;
+  for (uint32_t i = 0; i < 100000; i++) {
+    if (i < 1000) want_small += i & 0x7f;
+    want_big += i & 0x7f;
+  }
+  CHECKF(small == want_small && big == want_big, "many streams: sums %u %u, expected %u %u", small, big, want_small,
+         want_big);
+  CHECK(clean_small && clean_big);
+  printf("  peak live bytes: %zu after 1000 streams, %zu after 100000\n", peak_small, peak_big);
+  CHECKF(peak_big <= peak_small + 16384, "memory bounded over 100000 streams (peak %zu vs %zu)", peak_big,
          peak_small);
 
   o = run(&a, many, "drop-twice", NULL, 0, true, false);

@@ -599,6 +599,38 @@ static outcome run(const kumi_allocator *a, const char *src, host *h, const char
   return o;
 }
 
+/* A test_alloc that also records its peak of live bytes. */
+typedef struct peak_alloc {
+  test_alloc t;
+  size_t peak;
+} peak_alloc;
+
+static void *peak_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
+  peak_alloc *c = ud;
+  void *r = test_alloc_realloc(&c->t, p, old_size, new_size);
+  if (c->t.live_bytes > c->peak) c->peak = c->t.live_bytes;
+  return r;
+}
+
+static host host_init(int mode);
+
+/* Calls name(x) times times in one instance (mode NOW; stream_arg: with
+ * a new host stream as its argument each time): whether the last call
+ * returned want, and the peak of live memory. */
+static bool run_times(const char *name, bool stream_arg, uint32_t x, uint32_t want, int times, size_t *peak,
+                      bool *clean) {
+  peak_alloc pa;
+  memset(&pa, 0, sizeof pa);
+  pa.t.fail_after = -1;
+  kumi_allocator a = {peak_realloc, &pa};
+  host h = host_init(NOW);
+  h.stream_arg = stream_arg;
+  outcome o = run(&a, streams_src, &h, name, x, times);
+  *peak = pa.peak;
+  *clean = test_alloc_clean(&pa.t);
+  return o.kind == 0 && o.has_u32 && o.u32 == want;
+}
+
 static bool returns(const outcome *o, uint32_t v) {
   bool ok = o->kind == 0 && o->has_u32 && o->u32 == v;
   if (!ok) fprintf(stderr, "  got kind %d \"%s\" value %u, expected %u\n", (int)o->kind, o->msg, o->u32, v);
@@ -784,6 +816,21 @@ int main(void) {
     o = run(&a, streams_src, &h, "h2g", 20, 2);
     CHECKF(returns(&o, 210), "host -> guest stream<u8> written %s, then dropped (DROPPED seen)", modes[mode]);
     CHECK(test_alloc_clean(&ta));
+  }
+  /* Streams with a host end, made and dropped 20,000 times in one
+   * instance (the host's produce() result, an export's argument): their
+   * guest ends, shared states and host ends (tokens) are freed and reused,
+   * so the peak of live memory is that of 500 (slack: 16 KiB). */
+  static const char *const many_names[] = {"h2g", "h2g-arg"};
+  for (int k = 0; k < 2; k++) {
+    size_t peak_small = 0, peak_big = 0;
+    bool clean_small = false, clean_big = false;
+    bool ok_small = run_times(many_names[k], k == 1, 20, 210, 500, &peak_small, &clean_small);
+    bool ok_big = run_times(many_names[k], k == 1, 20, 210, 20000, &peak_big, &clean_big);
+    CHECKF(ok_small && ok_big && clean_small && clean_big, "%s called 500 and 20000 times", many_names[k]);
+    printf("  %s: peak live bytes %zu after 500 calls, %zu after 20000\n", many_names[k], peak_small, peak_big);
+    CHECKF(peak_big <= peak_small + 16384, "memory bounded over 20000 calls of %s (peak %zu vs %zu)", many_names[k],
+           peak_big, peak_small);
   }
   for (int mode = NOW; mode <= PIPE; mode++) {
     h = host_init(mode);
