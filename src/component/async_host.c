@@ -281,12 +281,13 @@ kumi_error *comp_async_host_lower(rt_lower *lw, kumi_component_func *f, kumi_cva
   }
   /* pending: a STARTED subtask that the host's completion resolves */
   call->wait = NULL;
-  rt_async *as = root->async;
   rt_subtask *sub = kb_zalloc(a, sizeof *sub);
-  if (!sub || !kb_vec_push(a, &as->subs, sub)) {
+  uint32_t slot = 0;
+  kumi_error *se = sub ? comp_async_slot_put(root, false, sub, &slot) : kb_error_oom();
+  if (se) {
     kb_free(a, sub, sizeof *sub);
     abi_release_lends(&lw->owner->table, lends);
-    return kb_error_oom(); /* the call stays the host's; its completion goes nowhere */
+    return se; /* the call stays the host's; its completion goes nowhere */
   }
   sub->w.kind = RT_W_SUBTASK;
   sub->lw = lw;
@@ -295,7 +296,7 @@ kumi_error *comp_async_host_lower(rt_lower *lw, kumi_component_func *f, kumi_cva
   memset(lends, 0, sizeof *lends);
   sub->state = RT_SUB_STARTED;
   uint32_t h = 0;
-  if ((e = abi_resource_new(&lw->owner->table, RT_RID_SUBTASK, (uint32_t)(as->subs.len - 1), &h))) {
+  if ((e = abi_resource_new(&lw->owner->table, RT_RID_SUBTASK, slot, &h))) {
     sub->state = RT_SUB_RETURNED; /* never seen by the guest */
     return e;
   }
