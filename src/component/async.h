@@ -317,6 +317,11 @@ kumi_error *comp_async_fuse_move_end(void *ud, abi_cx *src, abi_cx *dst, const c
 
 /* An end of a stream or future in s's table (NULL: not one). */
 rt_end *comp_async_end_at(kumi_component_instance *root, rt_scope *s, uint32_t i);
+/* lift_async_value's checks of handle i of from's table passed as a
+ * stream (future false) or future; t (NULL: unchecked) is the stream or
+ * future type it is passed as. Sets *out to the end. */
+kumi_error *comp_async_lift_check(kumi_component_instance *root, rt_scope *from, bool future, const comp_type *t,
+                                  uint32_t i, rt_end **out);
 /* A new end of sh in s's table at *index. */
 kumi_error *comp_async_end_new(kumi_component_instance *root, rt_scope *s, rt_shared *sh, bool writable,
                                uint32_t *index);

@@ -324,27 +324,16 @@ static kumi_error *xfer_end(xfer_cx *x, const comp_type *ty, kumi_cval *v) {
   if (!hs) return kb_error_oom();
   if (x->to_host) {
     uint32_t i = v->of.handle;
-    rt_end *e = comp_async_end_at(root, x->guest, i);
-    if (!e) return abi_table_get(&x->guest->table, i) ? trap(root, "handle is not of the expected stream or future end")
-                                                      : comp_async_unknown(root, i);
-    if (e->future != future || e->writable) return trap(root, "handle is not of the expected stream or future end");
-    if (e->sh->has_t != ty->has_a || (ty->has_a && !comp_vt_equal(&root->ts, e->sh->t, ty->a)))
-      return trap(root, "stream or future element type mismatch");
-    if (e->state == RT_CS_COPYING || e->state == RT_CS_CANCELLING)
-      return trap(root, future ? "cannot remove busy future" : "cannot remove busy stream");
-    if (e->state == RT_CS_DONE)
-      return trap(root, future ? "cannot lift future after previous read succeeded"
-                               : "cannot lift stream after being notified that the writable end dropped");
-    if (e->w.wset)
-      return trap(root, future ? "cannot lift future while it's in a waitable set"
-                               : "cannot lift stream while it's in a waitable set");
+    rt_end *e = NULL;
+    kumi_error *err = comp_async_lift_check(root, x->guest, future, ty, i, &e);
+    if (err) return err;
     if (e->sh->host) return UNSUPPORTED(root->a, "passing the host a stream or future whose other end it holds");
     if (x->call && !kb_vec_reserve(root->a, &x->call->untaken, 1)) return kb_error_oom();
     kumi_stream *s = comp_hstream_new(root, e->sh, false);
     if (!s) return kb_error_oom();
     bool run = false;
     uint32_t rep = 0;
-    kumi_error *err = abi_resource_drop(&x->guest->table, RT_RID_END, i, &run, &rep);
+    err = abi_resource_drop(&x->guest->table, RT_RID_END, i, &run, &rep);
     if (err) {
       kumi_stream_drop(s);
       return err;

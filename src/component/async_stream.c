@@ -489,11 +489,8 @@ kumi_error *comp_async_stream_builtin(rt_ctx *x, rt_scope *s, const comp_canon *
 
 /* ---- passing readable ends -------------------------------------------------------------------------- */
 
-/* lift_async_value's checks of handle i of from's table passed as a
- * stream (future false) or future; t (NULL: unchecked) is the stream or
- * future type it is passed as. */
-static kumi_error *lift_check(kumi_component_instance *root, rt_scope *from, bool future, const comp_type *t,
-                              uint32_t i, rt_end **out) {
+kumi_error *comp_async_lift_check(kumi_component_instance *root, rt_scope *from, bool future, const comp_type *t,
+                                  uint32_t i, rt_end **out) {
   rt_end *e = comp_async_end_at(root, from, i);
   if (!e) return abi_table_get(&from->table, i) ? trap(root, "handle is not of the expected stream or future end")
                                                 : comp_async_unknown(root, i);
@@ -512,7 +509,7 @@ static kumi_error *lift_check(kumi_component_instance *root, rt_scope *from, boo
   return NULL;
 }
 
-/* Takes e (checked by lift_check) out of from's table at i and adds a new
+/* Takes e (checked by comp_async_lift_check) out of from's table at i and adds a new
  * readable end of its stream or future to to's: *ni. */
 static kumi_error *move_end(kumi_component_instance *root, rt_end *e, rt_scope *from, uint32_t i, rt_scope *to,
                             uint32_t *ni) {
@@ -534,7 +531,7 @@ static kumi_error *xfer1(kumi_component_instance *root, kumi_cval *v, rt_scope *
     if (!from) return UNSUPPORTED(root->a, "passing streams or futures from the host");
     uint32_t i = v->of.handle;
     rt_end *e = NULL;
-    kumi_error *err = lift_check(root, from, future, NULL, i, &e);
+    kumi_error *err = comp_async_lift_check(root, from, future, NULL, i, &e);
     if (err) return err;
     /* lift_async_value's checks trap first; the host cannot hold an end yet */
     if (!to) return UNSUPPORTED(root->a, "passing streams or futures to the host");
@@ -572,7 +569,7 @@ static rt_scope *cx_scope(const abi_cx *cx) { return ((const rt_call *)cx->hooks
 kumi_error *comp_async_fuse_check_end(void *ud, abi_cx *src, const comp_type *t, uint32_t index) {
   kumi_component_instance *root = ud;
   rt_end *e = NULL;
-  return lift_check(root, cx_scope(src), t->dkind == 0x65, t, index, &e);
+  return comp_async_lift_check(root, cx_scope(src), t->dkind == 0x65, t, index, &e);
 }
 
 kumi_error *comp_async_fuse_move_end(void *ud, abi_cx *src, abi_cx *dst, const comp_type *t, uint32_t index,
@@ -582,7 +579,7 @@ kumi_error *comp_async_fuse_move_end(void *ud, abi_cx *src, abi_cx *dst, const c
   rt_end *e = NULL;
   /* t is in dst's types, the same store as src's: the checks run again
    * (a handle passed twice in one call is gone the second time) */
-  kumi_error *err = lift_check(root, from, t->dkind == 0x65, t, index, &e);
+  kumi_error *err = comp_async_lift_check(root, from, t->dkind == 0x65, t, index, &e);
   if (!err) err = move_end(root, e, from, index, cx_scope(dst), out);
   return err;
 }
